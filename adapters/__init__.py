@@ -1,0 +1,40 @@
+"""The registry of fulfillment houses and carriers, keyed by a stable key.
+
+A key is stored on every account, so it never changes once released. An unknown key
+raises ``UnknownAdapter``: a missing adapter is an error, never a silent ``None``.
+"""
+from __future__ import annotations
+
+from adapters.base import CarrierTracker, HouseAdapter, PullHouse
+from adapters.sandbox import SandboxCarrier, SandboxHouse
+
+HouseClass = type[HouseAdapter] | type[PullHouse]
+
+
+class UnknownAdapter(KeyError):
+    """No adapter is registered under this key."""
+
+
+def _by_key(*classes):
+    return {cls.key: cls for cls in classes}
+
+
+#: every house the product supports, in the order the listing shows them
+HOUSES: dict[str, HouseClass] = _by_key(SandboxHouse)
+
+#: every carrier whose tracking API we read
+CARRIERS: dict[str, type[CarrierTracker]] = _by_key(SandboxCarrier)
+
+
+def get_house(key: str) -> HouseClass:
+    try:
+        return HOUSES[key]
+    except KeyError:
+        raise UnknownAdapter(f"No fulfillment house adapter is registered as {key!r}.") from None
+
+
+def get_carrier(key: str) -> type[CarrierTracker]:
+    try:
+        return CARRIERS[key]
+    except KeyError:
+        raise UnknownAdapter(f"No carrier tracker is registered as {key!r}.") from None

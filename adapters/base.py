@@ -1,0 +1,303 @@
+"""The plain-data contract between the dashboard and every house or carrier client.
+
+Adapters know nothing of Flask or the database: the dashboard hands them dataclasses
+and gets dataclasses back. A house deduplicates orders by ``OrderPayload.key``, our
+stable fulfillment reference, so sending the same key twice never creates two orders.
+"""
+from __future__ import annotations
+
+import enum
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Callable, ClassVar, Sequence
+
+
+class FieldKind(enum.StrEnum):
+    TEXT = "text"
+    SECRET = "secret"
+    CHOICE = "choice"
+    CHECKBOX = "checkbox"
+
+
+@dataclass(frozen=True)
+class CredentialField:
+    """One input an adapter asks the merchant for on its Activate form."""
+
+    name: str
+    label: str
+    help: str = ""
+    kind: FieldKind = FieldKind.TEXT
+    required: bool = True
+    #: for ``CHOICE``: (value, label) pairs
+    choices: tuple[tuple[str, str], ...] = ()
+    #: returns an error message for a bad value, or None when it is acceptable
+    validator: Callable[[str], str | None] | None = None
+    default: str = ""
+    #: shown under "Advanced settings" rather than with the main credentials
+    advanced: bool = False
+
+    @property
+    def secret(self) -> bool:
+        return self.kind is FieldKind.SECRET
+
+    def check(self, value: str) -> str | None:
+        """Return the message to show next to this field, or None when ``value`` is fine."""
+        if self.kind is FieldKind.CHECKBOX:
+            return None
+        if not value:
+            return f"{self.label} is required." if self.required else None
+        if self.kind is FieldKind.CHOICE and value not in {v for v, _ in self.choices}:
+            return f"Choose one of the listed values for {self.label}."
+        return self.validator(value) if self.validator else None
+
+
+def pattern_validator(regex: str, message: str) -> Callable[[str], str | None]:
+    """A validator accepting values that fully match ``regex``."""
+    compiled = re.compile(regex)
+    return lambda value: None if compiled.fullmatch(value) else message
+
+
+def url_validator(value: str) -> str | None:
+    """Accept http(s) base URLs only; anything else cannot be an API host."""
+    if not re.fullmatch(r"https?://[A-Za-z0-9.\-]+(:\d+)?(/[\w\-./]*)?", value):
+        return "Enter a full http:// or https:// URL."
+    return None
+
+
+class FailureReason(enum.StrEnum):
+    """Why a house refused an order: what support has to fix."""
+
+    ADDRESS = "address"
+    SKU = "sku"
+    STOCK = "stock"
+    CREDENTIALS = "credentials"
+    OTHER = "other"
+
+
+# ---------------------------------------------------------------- orders out
+
+
+@dataclass(frozen=True)
+class Address:
+    name: str
+    address1: str
+    city: str
+    state: str
+    postal_code: str
+    country: str
+    address2: str = ""
+    phone: str = ""
+    email: str = ""
+    company: str = ""
+
+
+@dataclass(frozen=True)
+class OrderLine:
+    sku: str
+    name: str
+    quantity: int
+    unit_price: Decimal = Decimal("0")
+
+
+@dataclass(frozen=True)
+class OrderPayload:
+    """One fulfillment as a house sees it."""
+
+    #: our stable fulfillment reference, the house's dedupe key
+    key: str
+    order_number: str
+    order_date: datetime
+    ship_to: Address
+    lines: tuple[OrderLine, ...]
+    ship_method: str = ""
+    carrier: str = ""
+    customer_email: str = ""
+
+
+@dataclass(frozen=True)
+class Accepted:
+    key: str
+    house_reference: str
+
+
+@dataclass(frozen=True)
+class Rejected:
+    key: str
+    reason: FailureReason
+    message: str
+
+
+@dataclass(frozen=True)
+class Transient:
+    """The house could not answer now; try again after ``retry_after`` seconds.
+
+    ``maybe_received`` is true when the request may have reached the house (a timeout
+    after sending): the outcome is unknown and must be looked up before any resend.
+    """
+
+    key: str
+    message: str
+    retry_after: float = 300.0
+    maybe_received: bool = False
+
+
+SendOutcome = Accepted | Rejected | Transient
+
+
+@dataclass(frozen=True)
+class Package:
+    """One shipped package: a tracking number and how it travels."""
+
+    tracking_number: str
+    carrier: str = ""
+    ship_method: str = ""
+    shipped_at: datetime | None = None
+    #: the house's own delivery information, where it has some
+    delivered_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class TrackingInfo:
+    key: str
+    house_reference: str
+    packages: tuple[Package, ...] = ()
+    cancelled: bool = False
+
+
+@dataclass(frozen=True)
+class SentOrder:
+    """What a tracking or cancel call needs to find an order at the house."""
+
+    key: str
+    house_reference: str
+    order_number: str = ""
+
+
+class AdapterError(Exception):
+    """A call that failed as a whole. ``transient`` says whether retrying may help."""
+
+    def __init__(self, message: str, *, transient: bool = True, retry_after: float = 300.0,
+                 reason: FailureReason = FailureReason.OTHER):
+        super().__init__(message)
+        self.transient = transient
+        self.retry_after = retry_after
+        self.reason = reason
+
+
+class HouseAdapter:
+    """A push house: we send orders and ask for tracking.
+
+    Subclasses declare their metadata as class attributes and implement the four calls.
+    They are built from an account's decrypted credentials and base URL and must not keep
+    state between calls beyond an HTTP session.
+    """
+
+    key: ClassVar[str]
+    name: ClassVar[str]
+    description: ClassVar[str]
+    website: ClassVar[str]
+    #: file name under ``dashboard/static/logos``
+    logo: ClassVar[str] = ""
+    #: "push": we send orders; "pull": the house calls our API
+    mode: ClassVar[str] = "push"
+    fields: ClassVar[tuple[CredentialField, ...]] = ()
+    #: the largest number of orders one create call takes
+    batch_size: ClassVar[int] = 1
+    default_base_url: ClassVar[str] = ""
+    #: which webhook route the house posts to, if any ("shipstation", "shipbob", ...)
+    webhook_kind: ClassVar[str | None] = None
+
+    def __init__(self, credentials: dict[str, str], base_url: str | None = None,
+                 *, timeout: float = 20.0, clock: Callable[[], datetime] | None = None):
+        self.credentials = credentials
+        self.base_url = (base_url or self.default_base_url).rstrip("/")
+        self.timeout = timeout
+        self.clock = clock or _utcnow
+
+    def check_credentials(self) -> str | None:
+        """Make one cheap authenticated call. Return None when the account works, else a
+        plain sentence saying what is wrong (bad key, wrong store, unreachable)."""
+        raise NotImplementedError
+
+    def send(self, orders: Sequence[OrderPayload]) -> list[SendOutcome]:
+        """Create ``orders`` (at most ``batch_size``) at the house; one outcome per order,
+        in the same order."""
+        raise NotImplementedError
+
+    def lookup(self, keys: Sequence[str]) -> dict[str, Accepted]:
+        """Find orders already at the house by our key: the way an unknown outcome is
+        settled before anything is resent. Keys the house does not know are absent."""
+        raise NotImplementedError
+
+    def fetch_tracking(self, orders: Sequence[SentOrder]) -> list[TrackingInfo]:
+        """Tracking for orders sent earlier; orders not shipped yet are absent or have no
+        packages."""
+        raise NotImplementedError
+
+    def cancel(self, order: SentOrder) -> None:
+        """Cancel an order at the house. Raises ``AdapterError`` when the house refuses."""
+        raise NotImplementedError
+
+
+class PullHouse:
+    """A pull house: it calls our API, so it declares no client calls of its own."""
+
+    key: ClassVar[str]
+    name: ClassVar[str]
+    description: ClassVar[str]
+    website: ClassVar[str]
+    logo: ClassVar[str] = ""
+    mode: ClassVar[str] = "pull"
+    fields: ClassVar[tuple[CredentialField, ...]] = ()
+    batch_size: ClassVar[int] = 0
+    webhook_kind: ClassVar[str | None] = None
+
+
+# ---------------------------------------------------------------- carriers
+
+
+class CarrierStatus(enum.StrEnum):
+    """What a carrier says about a package, mapped onto what moves our records."""
+
+    PRE_TRANSIT = "pre_transit"      # label made, no scan yet
+    IN_TRANSIT = "in_transit"        # picked up, in transit, out for delivery
+    DELIVERED = "delivered"
+    RETURNED = "returned"            # return to sender
+    EXCEPTION = "exception"          # delivery failed, on hold: support looks
+    UNKNOWN = "unknown"              # the carrier does not know the number
+
+
+@dataclass(frozen=True)
+class CarrierEvent:
+    tracking_number: str
+    status: CarrierStatus
+    description: str = ""
+    occurred_at: datetime | None = None
+
+
+class CarrierTracker:
+    """A carrier's tracking API, asked for many numbers at once where it allows."""
+
+    key: ClassVar[str]
+    name: ClassVar[str]
+    fields: ClassVar[tuple[CredentialField, ...]] = ()
+    #: numbers per request the carrier accepts
+    batch_size: ClassVar[int] = 1
+
+    def __init__(self, credentials: dict[str, str], base_url: str | None = None,
+                 *, clock: Callable[[], datetime] | None = None):
+        self.credentials = credentials
+        self.base_url = base_url
+        self.clock = clock or _utcnow
+
+    def track(self, tracking_numbers: Sequence[str]) -> list[CarrierEvent]:
+        """The latest status of each number; raises ``AdapterError`` when the carrier is
+        down (nothing changes, the check is retried)."""
+        raise NotImplementedError
+
+
+def _utcnow() -> datetime:
+    from datetime import timezone
+    return datetime.now(timezone.utc).replace(tzinfo=None)

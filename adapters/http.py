@@ -1,0 +1,202 @@
+"""The HTTP plumbing the push-house adapters share.
+
+``HouseSession.call`` sends one request and returns the response for the adapter to read,
+except when the answer cannot be about the request itself: then it raises
+``HouseCallFailed`` (an ``AdapterError``) saying whether a retry may help, when, and whether
+the house may have received the request:
+
+- connection refused, DNS failure or connect timeout: transient, not received;
+- read timeout or a connection dropped after sending: transient, maybe received;
+- 5xx: transient, maybe received (the house may have processed it before failing);
+- 429: transient, not received, ``retry_after`` from the house's header;
+- 401/403: not transient, ``FailureReason.CREDENTIALS``.
+
+Every other status comes back to the adapter, which knows the house's own error shapes;
+``error_message`` turns any of those bodies into one readable sentence.
+"""
+from __future__ import annotations
+
+import re
+from datetime import datetime, timezone
+from typing import Any, Sequence
+
+import requests
+from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
+
+from adapters.base import (AdapterError, CredentialField, FailureReason, Rejected, Transient,
+                           url_validator)
+
+#: seconds to wait after a 429 whose answer names no time
+DEFAULT_RATE_LIMIT_WAIT = 60.0
+
+_REASON_WORDS = (
+    # stock first: "insufficient inventory for SKU X" is a stock problem, not a SKU one
+    (FailureReason.STOCK, ("stock", "inventory", "backorder")),
+    (FailureReason.SKU, ("sku", "product")),
+    (FailureReason.ADDRESS, ("address", "zip", "postal", "street", "city", "country",
+                             "recipient", "ship_to", "shipto")),
+    (FailureReason.CREDENTIALS, ("unauthorized", "unauthenticated", "forbidden", "store",
+                                 "channel")),
+)
+
+
+class HouseCallFailed(AdapterError):
+    """A call that got no answer about the request itself (see the module docstring)."""
+
+    def __init__(self, message: str, *, transient: bool = True, retry_after: float = 300.0,
+                 reason: FailureReason = FailureReason.OTHER, maybe_received: bool = False,
+                 status: int | None = None):
+        super().__init__(message, transient=transient, retry_after=retry_after, reason=reason)
+        self.maybe_received = maybe_received
+        self.status = status
+
+    def outcome(self, key: str) -> Rejected | Transient:
+        """What this failure means for the order ``key`` that was being sent."""
+        if not self.transient:
+            return Rejected(key, self.reason, str(self))
+        return Transient(key, str(self), self.retry_after, self.maybe_received)
+
+
+def base_url_field(default_url: str) -> CredentialField:
+    """The advanced "API base URL" field every push house offers."""
+    return CredentialField(
+        "base_url", "API base URL", required=False, advanced=True, validator=url_validator,
+        help=f"Leave empty to use {default_url}. Set it only to reach a sandbox or a local "
+             "simulator of the house.")
+
+
+def reason_for(text: str) -> FailureReason:
+    """The kind of problem a house's refusal describes, from its words."""
+    lowered = text.lower()
+    for reason, words in _REASON_WORDS:
+        if any(word in lowered for word in words):
+            return reason
+    return FailureReason.OTHER
+
+
+def error_message(response: requests.Response) -> str:
+    """One sentence from whatever error body the house sent: ``message``/``Message``,
+    ``ExceptionMessage``, problem-detail ``title`` and ``errors``/``ModelState`` maps
+    (field names kept, they say what is wrong), or the raw text."""
+    try:
+        body = response.json()
+    except ValueError:
+        text = response.text.strip()
+        return text[:300] or f"HTTP {response.status_code} {response.reason}"
+    parts: list[str] = []
+    if isinstance(body, dict):
+        for name in ("message", "Message", "ExceptionMessage", "title", "error"):
+            if isinstance(body.get(name), str) and body[name] not in parts:
+                parts.append(body[name])
+        details = body.get("errors") or body.get("ModelState")
+        if details is None and not parts:
+            details = body  # ShipBob's 422s are a bare {field: [messages]} map
+        if isinstance(details, dict):
+            for field, messages in details.items():
+                text = "; ".join(messages) if isinstance(messages, list) else str(messages)
+                parts.append(f"{field}: {text}" if field else text)
+    elif isinstance(body, list):
+        parts.extend(str(item) for item in body)
+    return " ".join(parts) or f"HTTP {response.status_code} {response.reason}"
+
+
+def parse_time(value: Any) -> datetime | None:
+    """A house's timestamp as naive UTC (ShipStation writes seven fractional digits, others
+    an offset or ``Z``); dates alone are midnight. None for anything unreadable."""
+    if not value or not isinstance(value, str):
+        return None
+    text = re.sub(r"(\.\d{6})\d+", r"\1", value.strip()).replace("Z", "+00:00")
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
+    return moment
+
+
+def _not_sent(exc: requests.ConnectionError) -> bool:
+    """True when the connection was never made, so the house cannot have the request."""
+    if isinstance(exc, requests.ConnectTimeout):
+        return True
+    reason = getattr(exc.args[0], "reason", None) if exc.args else None
+    return isinstance(reason, (NewConnectionError, ConnectTimeoutError))
+
+
+class HouseSession:
+    """A ``requests.Session`` bound to one house account: base URL, auth, timeout, and
+    the header that says when a rate limit lifts (``retry_after_header``)."""
+
+    def __init__(self, house: str, base_url: str, *, timeout: float, retry_after_header: str,
+                 auth: tuple[str, str] | None = None, headers: dict[str, str] | None = None):
+        self.house = house
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+        self.retry_after_header = retry_after_header
+        self.session = requests.Session()
+        self.session.auth = auth
+        self.session.headers.update({"Accept": "application/json", **(headers or {})})
+
+    def call(self, method: str, path: str, *, json: Any = None,
+             params: dict[str, Any] | Sequence[tuple[str, Any]] | None = None
+             ) -> requests.Response:
+        """Send one request; raises ``HouseCallFailed`` as the module docstring says."""
+        try:
+            response = self.session.request(method, self.base_url + path, json=json,
+                                            params=params, timeout=self.timeout)
+        except requests.ConnectionError as exc:
+            if _not_sent(exc):
+                raise HouseCallFailed(f"Could not reach {self.house} at {self.base_url}: "
+                                      "the connection was refused or timed out.",
+                                      retry_after=60.0) from exc
+            raise HouseCallFailed(f"The connection to {self.house} broke before it answered; "
+                                  "the request may have been received.",
+                                  retry_after=60.0, maybe_received=True) from exc
+        except requests.Timeout as exc:
+            raise HouseCallFailed(f"{self.house} did not answer within {self.timeout:g} s; the "
+                                  "request may have been received.", retry_after=60.0,
+                                  maybe_received=True) from exc
+        except requests.RequestException as exc:
+            raise HouseCallFailed(f"The request to {self.house} failed: {exc}",
+                                  transient=False) from exc
+        status = response.status_code
+        if status in (401, 403):
+            raise HouseCallFailed(f"{self.house} refused the credentials (HTTP {status}): "
+                                  f"{error_message(response)}", transient=False,
+                                  reason=FailureReason.CREDENTIALS, status=status)
+        if status == 429:
+            raise HouseCallFailed(f"{self.house} rate limit reached: {error_message(response)}",
+                                  retry_after=self._retry_after(response), status=status)
+        if status >= 500:
+            raise HouseCallFailed(f"{self.house} server error (HTTP {status}): "
+                                  f"{error_message(response)}", maybe_received=True,
+                                  retry_after=self._retry_after(response, default=300.0),
+                                  status=status)
+        return response
+
+    def _retry_after(self, response: requests.Response,
+                     default: float = DEFAULT_RATE_LIMIT_WAIT) -> float:
+        for header in (self.retry_after_header, "Retry-After"):
+            try:
+                return max(float(response.headers[header]), 0.0)
+            except (KeyError, ValueError):
+                continue
+        found = re.search(r"in (\d+(?:\.\d+)?) seconds", response.text)
+        return float(found.group(1)) if found else default
+
+
+def read_json(response: requests.Response, house: str) -> Any:
+    """The JSON body of a successful answer; a 2xx that is not JSON (a proxy's page) is
+    treated as a broken call that may have gone through."""
+    try:
+        return response.json()
+    except ValueError as exc:
+        raise HouseCallFailed(f"{house} answered HTTP {response.status_code} without JSON.",
+                              maybe_received=True, status=response.status_code) from exc
+
+
+def refusal_error(response: requests.Response, house: str, doing: str) -> AdapterError:
+    """An ``AdapterError`` for a 4xx the adapter has no better reading of."""
+    message = error_message(response)
+    return AdapterError(f"{house} refused to {doing} (HTTP {response.status_code}): {message}",
+                        transient=False, reason=reason_for(message))

@@ -1,0 +1,177 @@
+"""ShipBob: one order per ``POST /order`` on the merchant's channel.
+
+Our key is the order's ``reference_id``; ShipBob refuses a second order with the same
+reference on a channel (422 "Cannot insert order with existing ReferenceId"), and the
+adapter settles that answer by finding the existing order, so a resend reads as accepted.
+The house reference is ShipBob's order id. An order can leave in several shipments: each
+one with a tracking number is a package, delivered once its status detail is 203.
+"""
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+from adapters.base import (Accepted, AdapterError, CredentialField, FailureReason, FieldKind,
+                           HouseAdapter, OrderPayload, Package, Rejected, SendOutcome, SentOrder,
+                           TrackingInfo, Transient, pattern_validator)
+from adapters.http import (HouseCallFailed, HouseSession, base_url_field, error_message,
+                           parse_time, read_json, reason_for, refusal_error)
+
+DUPLICATE = "Cannot insert order with existing ReferenceId"
+DELIVERED = 203
+#: reference ids per lookup request
+LOOKUP_CHUNK = 50
+
+
+class ShipBobHouse(HouseAdapter):
+    key = "shipbob"
+    name = "ShipBob"
+    description = ("Sends each order to ShipBob's warehouses through your ShipBob channel and "
+                   "reads back every shipment's tracking and delivery.")
+    website = "https://www.shipbob.com"
+    logo = "shipbob.svg"
+    mode = "push"
+    batch_size = 1
+    default_base_url = "https://api.shipbob.com/1.0"
+    webhook_kind = "shipbob"
+    fields = (
+        CredentialField("token", "Personal Access Token", kind=FieldKind.SECRET,
+                        help="In ShipBob: Integrations → API Tokens → Generate New Token."),
+        CredentialField("channel_id", "Channel ID",
+                        help="The channel orders are created on; it needs write access to "
+                             "orders (ShipBob lists channels under GET /channel).",
+                        validator=pattern_validator(r"\d{1,12}",
+                                                    "A ShipBob Channel ID is a number.")),
+        base_url_field(default_base_url),
+    )
+
+    def __init__(self, credentials: dict[str, str], base_url: str | None = None, **kwargs):
+        super().__init__(credentials, base_url, **kwargs)
+        self.http = HouseSession(
+            self.name, self.base_url, timeout=self.timeout, retry_after_header="x-retry-after",
+            headers={"Authorization": f"Bearer {credentials.get('token', '')}",
+                     "shipbob_channel_id": self.channel_id})
+
+    @property
+    def channel_id(self) -> str:
+        return self.credentials.get("channel_id", "")
+
+    def check_credentials(self) -> str | None:
+        try:
+            channels = read_json(self.http.call("GET", "/channel"), self.name)
+        except AdapterError as exc:
+            if exc.reason is FailureReason.CREDENTIALS:
+                return ("ShipBob refused the Personal Access Token: generate a new one under "
+                        "Integrations → API Tokens.")
+            return f"ShipBob could not be asked: {exc}"
+        channel = next((c for c in channels if str(c.get("id")) == self.channel_id), None)
+        if channel is None:
+            return f"This ShipBob token has no channel with ID {self.channel_id}."
+        if "orders_write" not in (channel.get("scopes") or ()):
+            return (f"ShipBob channel {self.channel_id} cannot create orders (no orders_write "
+                    "access): choose the channel your token created.")
+        return None
+
+    @staticmethod
+    def _body(order: OrderPayload) -> dict[str, Any]:
+        to = order.ship_to
+        return {
+            "reference_id": order.key,
+            "order_number": order.order_number,
+            "type": "DTC",
+            "purchase_date": order.order_date.isoformat(),
+            "shipping_method": order.ship_method or "Standard",
+            "recipient": {
+                "name": to.name,
+                "address": {"address1": to.address1, "address2": to.address2 or None,
+                            "company_name": to.company or None, "city": to.city,
+                            "state": to.state, "country": to.country,
+                            "zip_code": to.postal_code},
+                "email": to.email or order.customer_email or None,
+                "phone_number": to.phone or None,
+            },
+            "products": [{"reference_id": line.sku, "name": line.name,
+                          "quantity": line.quantity, "unit_price": float(line.unit_price)}
+                         for line in order.lines],
+        }
+
+    def send(self, orders: Sequence[OrderPayload]) -> list[SendOutcome]:
+        if len(orders) > self.batch_size:
+            raise ValueError(f"at most {self.batch_size} orders per call")
+        return [self._send_one(order) for order in orders]
+
+    def _send_one(self, order: OrderPayload) -> SendOutcome:
+        try:
+            response = self.http.call("POST", "/order", json=self._body(order))
+            if response.status_code in (200, 201):
+                return Accepted(order.key, str(read_json(response, self.name)["id"]))
+            message = error_message(response)
+            if response.status_code == 422 and DUPLICATE in message:
+                return self._existing(order.key)
+        except HouseCallFailed as exc:
+            return exc.outcome(order.key)
+        return Rejected(order.key, reason_for(message),
+                        f"HTTP {response.status_code}: {message}")
+
+    def _existing(self, key: str) -> SendOutcome:
+        """ShipBob holds an order under our key already: that order is the outcome."""
+        found = self.lookup([key])
+        if key in found:
+            return found[key]
+        return Transient(key, "ShipBob says an order with this reference exists but does not "
+                              "list it yet.", retry_after=60.0, maybe_received=True)
+
+    def lookup(self, keys: Sequence[str]) -> dict[str, Accepted]:
+        found = {}
+        for start in range(0, len(keys), LOOKUP_CHUNK):
+            chunk = list(keys[start:start + LOOKUP_CHUNK])
+            params = [("ReferenceIds", key) for key in chunk] + [("Limit", 250)]
+            for order in read_json(self.http.call("GET", "/order", params=params), self.name):
+                if (order.get("reference_id") in chunk
+                        and str((order.get("channel") or {}).get("id")) == self.channel_id):
+                    found[order["reference_id"]] = Accepted(order["reference_id"],
+                                                            str(order["id"]))
+        return found
+
+    def fetch_tracking(self, orders: Sequence[SentOrder]) -> list[TrackingInfo]:
+        infos = []
+        for sent in orders:
+            response = self.http.call("GET", f"/order/{sent.house_reference}/shipment")
+            if response.status_code == 404:
+                continue
+            if response.status_code != 200:
+                raise refusal_error(response, self.name, "list the order's shipments")
+            shipments = read_json(response, self.name)
+            cancelled = bool(shipments) and all(s.get("status") == "Cancelled"
+                                                for s in shipments)
+            packages = tuple(p for p in map(self._package, shipments) if p)
+            if packages or cancelled:
+                infos.append(TrackingInfo(sent.key, sent.house_reference, packages, cancelled))
+        return infos
+
+    def _package(self, shipment: dict[str, Any]) -> Package | None:
+        tracking = shipment.get("tracking") or {}
+        number = tracking.get("tracking_number")
+        if not number or shipment.get("status") == "Cancelled":
+            return None
+        delivered_at = None
+        if any(d.get("id") == DELIVERED for d in shipment.get("status_details") or ()):
+            # the time is ShipBob's where it gives one, else the moment we learn of it
+            delivered_at = parse_time(shipment.get("delivery_date")) or self.clock()
+        return Package(number, carrier=tracking.get("carrier") or "",
+                       ship_method=tracking.get("carrier_service") or "",
+                       shipped_at=parse_time(tracking.get("shipping_date")),
+                       delivered_at=delivered_at)
+
+    def cancel(self, order: SentOrder) -> None:
+        response = self.http.call("POST", f"/order/{order.house_reference}/cancel")
+        if response.status_code == 404:
+            raise AdapterError(f"ShipBob has no order {order.house_reference}.", transient=False)
+        if response.status_code != 200:
+            raise refusal_error(response, self.name, "cancel the order")
+        failed = [r for r in read_json(response, self.name).get("canceled_shipment_results", [])
+                  if not r.get("is_success")]
+        if failed:
+            reasons = "; ".join(f"shipment {r.get('shipment_id')}: {r.get('reason')}"
+                                for r in failed)
+            raise AdapterError(f"ShipBob could not cancel every shipment ({reasons}).",
+                               transient=False)

@@ -1,0 +1,208 @@
+"""ShipStation (API v1): up to 100 orders per ``POST /orders/createorders``.
+
+Our key is sent as ``orderKey``, ShipStation's upsert key, so a resend replaces the open
+order instead of creating a second one; the house reference is ShipStation's ``orderId``.
+Tracking reads both ``/shipments`` (labels made in ShipStation) and ``/fulfillments``
+(orders a 3PL marked shipped from its own system), skipping voided ones. Cancelling resends
+the order as ShipStation holds it with ``orderStatus: "cancelled"`` under the same key.
+"""
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+from adapters.base import (Accepted, AdapterError, CredentialField, FailureReason, FieldKind,
+                           HouseAdapter, OrderPayload, Package, Rejected, SendOutcome, SentOrder,
+                           TrackingInfo, Transient, pattern_validator)
+from adapters.http import (HouseCallFailed, HouseSession, base_url_field, error_message,
+                           parse_time, read_json, reason_for, refusal_error)
+
+#: pages of 500 recent orders ``lookup`` reads at most (ShipStation cannot filter by orderKey)
+LOOKUP_PAGES = 4
+
+
+class ShipStationHouse(HouseAdapter):
+    key = "shipstation"
+    name = "ShipStation"
+    description = ("Sends orders to ShipStation, where you or your 3PL print labels. Tracking "
+                   "comes back from labels made in ShipStation and from orders your warehouse "
+                   "marks shipped.")
+    website = "https://www.shipstation.com"
+    logo = "shipstation.svg"
+    mode = "push"
+    batch_size = 100
+    default_base_url = "https://ssapi.shipstation.com"
+    webhook_kind = "shipstation"
+    fields = (
+        CredentialField("api_key", "API Key",
+                        help="In ShipStation: Settings → Account → API Settings."),
+        CredentialField("api_secret", "API Secret", kind=FieldKind.SECRET,
+                        help="Shown next to the API Key in ShipStation's API Settings."),
+        CredentialField("store_id", "Store ID",
+                        help="The number of the store orders go to (Settings → Selling "
+                             "Channels → Store Setup; it is in the store's address).",
+                        validator=pattern_validator(r"\d{1,12}",
+                                                    "A ShipStation Store ID is a number.")),
+        base_url_field(default_base_url),
+    )
+
+    def __init__(self, credentials: dict[str, str], base_url: str | None = None, **kwargs):
+        super().__init__(credentials, base_url, **kwargs)
+        self.http = HouseSession(
+            self.name, self.base_url, timeout=self.timeout, retry_after_header="X-Rate-Limit-Reset",
+            auth=(credentials.get("api_key", ""), credentials.get("api_secret", "")))
+
+    @property
+    def store_id(self) -> str:
+        return self.credentials.get("store_id", "")
+
+    def check_credentials(self) -> str | None:
+        try:
+            stores = read_json(self.http.call("GET", "/stores"), self.name)
+        except AdapterError as exc:
+            if exc.reason is FailureReason.CREDENTIALS:
+                return ("ShipStation refused the API Key and Secret: copy both again from "
+                        "Settings → Account → API Settings.")
+            return f"ShipStation could not be asked: {exc}"
+        if not any(str(store.get("storeId")) == self.store_id for store in stores):
+            return f"This ShipStation account has no store with ID {self.store_id}."
+        return None
+
+    def _body(self, order: OrderPayload) -> dict[str, Any]:
+        to = order.ship_to
+        service = " ".join(part for part in (order.carrier, order.ship_method) if part)
+        return {
+            "orderNumber": order.order_number,
+            "orderKey": order.key,
+            "orderDate": order.order_date.isoformat(),
+            "orderStatus": "awaiting_shipment",
+            "customerEmail": order.customer_email or to.email or None,
+            "billTo": {"name": to.name},
+            "shipTo": {"name": to.name, "company": to.company or None, "street1": to.address1,
+                       "street2": to.address2 or None, "city": to.city, "state": to.state,
+                       "postalCode": to.postal_code, "country": to.country,
+                       "phone": to.phone or None},
+            "items": [{"sku": line.sku, "name": line.name, "quantity": line.quantity,
+                       "unitPrice": float(line.unit_price)} for line in order.lines],
+            "requestedShippingService": service or None,
+            "advancedOptions": {"storeId": int(self.store_id) if self.store_id.isdigit()
+                                else self.store_id},
+        }
+
+    def send(self, orders: Sequence[OrderPayload]) -> list[SendOutcome]:
+        if len(orders) > self.batch_size:
+            raise ValueError(f"at most {self.batch_size} orders per call")
+        if not orders:
+            return []
+        try:
+            response = self.http.call("POST", "/orders/createorders",
+                                      json=[self._body(o) for o in orders])
+            if response.status_code != 200:
+                return self._refused_batch(orders, response)
+            results = {r.get("orderKey"): r for r in read_json(response, self.name)["results"]}
+        except HouseCallFailed as exc:
+            return [exc.outcome(o.key) for o in orders]
+        return [self._outcome(order, results.get(order.key)) for order in orders]
+
+    def _outcome(self, order: OrderPayload, result: dict[str, Any] | None) -> SendOutcome:
+        if result is None:
+            return Transient(order.key, "ShipStation's answer did not mention this order.",
+                             maybe_received=True)
+        if result.get("success") or result.get("orderId"):
+            # a failed result naming an orderId is an order ShipStation already holds under
+            # our key, shipped or cancelled since: it was received
+            return Accepted(order.key, str(result["orderId"]))
+        message = result.get("errorMessage") or "ShipStation refused the order."
+        return Rejected(order.key, reason_for(message), message)
+
+    def _refused_batch(self, orders: Sequence[OrderPayload], response) -> list[SendOutcome]:
+        """A 4xx refuses the whole batch; the orders it names are rejected, the others were
+        refused only for their company and can go again at once."""
+        message = error_message(response)
+        try:
+            model_state = response.json().get("ModelState") or {}
+        except (ValueError, AttributeError):
+            model_state = {}
+        named = {int(field.split("[", 1)[1].split("]", 1)[0]) for field in model_state
+                 if field.startswith("apiOrders[")}
+        outcomes: list[SendOutcome] = []
+        for i, order in enumerate(orders):
+            if named and i not in named:
+                outcomes.append(Transient(order.key, "ShipStation refused the batch for another "
+                                          "order in it; this one can be sent again.",
+                                          retry_after=0.0))
+                continue
+            mine = " ".join(f"{field}: {'; '.join(msgs)}" for field, msgs in model_state.items()
+                            if field.startswith(f"apiOrders[{i}]")) or message
+            outcomes.append(Rejected(order.key, reason_for(mine),
+                                     f"HTTP {response.status_code}: {mine}"))
+        return outcomes
+
+    def lookup(self, keys: Sequence[str]) -> dict[str, Accepted]:
+        wanted, found = set(keys), {}
+        for page in range(1, LOOKUP_PAGES + 1):
+            data = read_json(self.http.call("GET", "/orders", params={
+                "storeId": self.store_id, "sortBy": "ModifyDate", "sortDir": "DESC",
+                "pageSize": 500, "page": page}), self.name)
+            for order in data["orders"]:
+                if order.get("orderKey") in wanted:
+                    found[order["orderKey"]] = Accepted(order["orderKey"], str(order["orderId"]))
+            if len(found) == len(wanted) or page >= data.get("pages", 1):
+                break
+        return found
+
+    def _order(self, sent: SentOrder) -> dict[str, Any] | None:
+        """The order as ShipStation holds it, by orderId, else by number and our key."""
+        if sent.house_reference:
+            response = self.http.call("GET", f"/orders/{sent.house_reference}")
+            if response.status_code == 404:
+                return None
+            if response.status_code != 200:
+                raise refusal_error(response, self.name, "show the order")
+            return read_json(response, self.name)
+        data = read_json(self.http.call("GET", "/orders",
+                                        params={"orderNumber": sent.order_number}), self.name)
+        return next((o for o in data["orders"] if o.get("orderKey") == sent.key), None)
+
+    def fetch_tracking(self, orders: Sequence[SentOrder]) -> list[TrackingInfo]:
+        infos = []
+        for sent in orders:
+            order = self._order(sent)
+            if order is None:
+                continue
+            reference = str(order["orderId"])
+            if order["orderStatus"] == "cancelled":
+                infos.append(TrackingInfo(sent.key, reference, cancelled=True))
+            elif order["orderStatus"] == "shipped":
+                infos.append(TrackingInfo(sent.key, reference, self._packages(order)))
+        return infos
+
+    def _packages(self, order: dict[str, Any]) -> tuple[Package, ...]:
+        packages: dict[str, Package] = {}
+        for path, listing in (("/shipments", "shipments"), ("/fulfillments", "fulfillments")):
+            data = read_json(self.http.call("GET", path, params={
+                "orderNumber": order["orderNumber"], "pageSize": 500}), self.name)
+            for row in data[listing]:
+                number = row.get("trackingNumber")
+                if row.get("voided") or not number or row.get("orderId") != order["orderId"]:
+                    continue
+                packages.setdefault(number, Package(
+                    number, carrier=row.get("carrierCode") or "",
+                    ship_method=row.get("serviceCode") or "",
+                    shipped_at=parse_time(row.get("shipDate")),
+                    delivered_at=parse_time(row.get("deliveryDate"))))
+        return tuple(packages.values())
+
+    def cancel(self, order: SentOrder) -> None:
+        current = self._order(order)
+        if current is None:
+            raise AdapterError(f"ShipStation has no order {order.order_number or order.key}.",
+                               transient=False)
+        if current["orderStatus"] == "cancelled":
+            return
+        if current["orderStatus"] == "shipped":
+            raise AdapterError(f"ShipStation order {current['orderNumber']} has shipped; it "
+                               "cannot be cancelled.", transient=False)
+        response = self.http.call("POST", "/orders/createorder",
+                                  json={**current, "orderStatus": "cancelled"})
+        if response.status_code != 200:
+            raise refusal_error(response, self.name, "cancel the order")

@@ -1,0 +1,70 @@
+"""The CRM dashboard: a Flask app built by ``create_app``; nothing runs at import time."""
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from pathlib import Path
+
+from flask import Flask, redirect, request, url_for
+from flask_login import current_user
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from dashboard.config import Config
+from dashboard.extensions import csrf, db, login_manager, migrate
+
+#: endpoints reachable without a dashboard login (they authenticate their own way)
+PUBLIC_BLUEPRINTS = {"auth", "api", "webhooks", "shipworks"}
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the app: defaults, then the instance folder's settings, then ``config``."""
+    app = Flask(__name__, instance_path=Config.INSTANCE_DIR, instance_relative_config=True)
+    app.config.from_object(Config)
+    app.config.from_pyfile("settings.py", silent=True)
+    if config:
+        app.config.update(config)
+    Path(app.config["INSTANCE_DIR"]).mkdir(parents=True, exist_ok=True)
+    if not app.config["SECRET_KEY"]:
+        app.config["SECRET_KEY"] = _instance_secret(app)
+    if app.config["PROXY_COUNT"]:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_COUNT"],
+                                x_proto=app.config["PROXY_COUNT"])
+
+    from dashboard import credentials
+    from dashboard.database import init_database
+    db.init_app(app)
+    init_database(app)
+    migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"))
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Please log in to see that page."
+    login_manager.session_protection = "strong"
+    credentials.init_app(app)
+
+    from dashboard import auth, board, cli, fulfillments, orders, plugins, products, templating
+    for module in (auth, board, plugins, products, orders, fulfillments):
+        app.register_blueprint(module.bp)
+    cli.init_app(app)
+    templating.init_app(app)
+
+    @app.before_request
+    def require_login():
+        if request.blueprint in PUBLIC_BLUEPRINTS or request.endpoint in (None, "static"):
+            return None
+        if not current_user.is_authenticated:
+            return redirect(url_for("auth.login", next=request.full_path))
+        return None
+
+    logging.getLogger("dashboard").setLevel(logging.INFO)
+    return app
+
+
+def _instance_secret(app: Flask) -> str:
+    path = Path(app.config["INSTANCE_DIR"]) / "secret_key"
+    if not path.exists():
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_hex(32))
+    return path.read_text().strip()

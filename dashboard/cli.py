@@ -1,0 +1,122 @@
+"""``flask`` commands: users, the demo catalogue, the RQ worker and the scheduler."""
+from __future__ import annotations
+
+import secrets
+from decimal import Decimal
+
+import click
+from flask import current_app
+from flask.cli import AppGroup, with_appcontext
+from sqlalchemy import func, select
+
+from dashboard.extensions import db
+from dashboard.models import Product, User
+
+users = AppGroup("users", help="Dashboard users (admins and support staff).")
+demo = AppGroup("demo", help="Demo data.")
+
+
+@users.command("create")
+@click.argument("email")
+@click.option("--role", type=click.Choice(User.ROLES), default="support", show_default=True)
+@click.option("--name", default="")
+@click.option("--password", default=None,
+              help="Leave out to generate one; it is printed once.")
+def create_user(email: str, role: str, name: str, password: str | None):
+    """Create a dashboard user."""
+    email = email.strip().lower()
+    if "@" not in email:
+        raise click.BadParameter("Give an email address.", param_hint="EMAIL")
+    if db.session.scalar(select(User.id).where(func.lower(User.email) == email)):
+        raise click.ClickException(f"A user with email {email} already exists.")
+    if password is not None and len(password) < 10:
+        raise click.BadParameter("Use at least 10 characters.", param_hint="--password")
+    generated = password is None
+    password = password or secrets.token_urlsafe(12)
+    user = User(email=email, role=role, name=name)
+    user.set_password(password)
+    db.session.add(user)
+    db.session.commit()
+    click.echo(f"Created {role} {email}." + (f" Password: {password}" if generated else ""))
+
+
+@users.command("ensure-admin")
+@click.option("--email", default="admin@example.com", show_default=True)
+def ensure_admin(email: str):
+    """Create a first admin when there is none, and say how to log in."""
+    if db.session.scalar(select(User.id).where(User.role == "admin")):
+        click.echo("An admin account exists already; log in with it.")
+        return
+    password = secrets.token_urlsafe(12)
+    user = User(email=email, role="admin", name="Admin")
+    user.set_password(password)
+    db.session.add(user)
+    db.session.commit()
+    click.echo(f"First admin created. Log in at http://127.0.0.1:5000/login with {email} / "
+               f"{password}")
+
+
+DEMO_PRODUCTS = (
+    ("Trail Running Shoe", "SHOE-TRAIL-42", "89.00"),
+    ("Merino Wool Socks (3 pack)", "SOCK-MERINO-3", "24.00"),
+    ("Insulated Water Bottle", "BOTTLE-INS-750", "32.50"),
+    ("Gift Card (digital)", "GIFT-DIGITAL-50", "50.00"),
+    ("Headlamp Pro (backorder)", "LAMP-PRO-OOS", "45.00"),
+)
+
+
+@demo.command("load")
+def load_demo():
+    """Load a small catalogue (skipped for SKUs that exist)."""
+    existing = set(db.session.scalars(select(Product.sku)))
+    added = 0
+    for name, sku, price in DEMO_PRODUCTS:
+        if sku in existing:
+            continue
+        db.session.add(Product(name=name, sku=sku, price=Decimal(price),
+                               shippable=not sku.startswith("GIFT")))
+        added += 1
+    db.session.commit()
+    click.echo(f"Demo catalogue: {added} product(s) added, {len(existing)} already there.")
+
+
+@click.command("worker")
+@with_appcontext
+@click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
+def worker(burst: bool):
+    """Run an RQ worker for the fulfillment queue."""
+    from rq import Worker
+
+    from dashboard.redis_conn import connection
+    from jobs.context import FlaskJob, configure_logging, use_app
+    configure_logging()
+    use_app(current_app._get_current_object())
+    Worker([current_app.config["RQ_QUEUE"]], connection=connection(), job_class=FlaskJob
+           ).work(burst=burst, with_scheduler=False)
+
+
+@click.command("scheduler")
+@with_appcontext
+@click.option("--interval", default=30, show_default=True, help="Seconds between checks.")
+def scheduler(interval: int):
+    """Register the periodic jobs (idempotently) and run the scheduler in UTC."""
+    import os
+    import time
+    os.environ["TZ"] = "UTC"
+    time.tzset()
+    from rq_scheduler import Scheduler
+
+    from dashboard.redis_conn import connection
+    from jobs.context import FlaskJob, configure_logging
+    from jobs.schedule import register
+    configure_logging()
+    sched = Scheduler(queue_name=current_app.config["RQ_QUEUE"], connection=connection(),
+                      interval=interval, job_class=FlaskJob)
+    for job_id, what in register(sched, current_app.config["RQ_QUEUE"]).items():
+        click.echo(f"schedule {job_id}: {what}")
+    sched.run()
+
+
+def init_app(app) -> None:
+    for command in (users, demo, worker, scheduler):
+        app.cli.add_command(command)

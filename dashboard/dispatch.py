@@ -1,0 +1,299 @@
+"""Sending held fulfillments to their houses.
+
+A run claims due Hold records in chunks with one atomic UPDATE (``FOR UPDATE SKIP LOCKED``
+on PostgreSQL; ``BEGIN IMMEDIATE`` on SQLite), commits the claim, and only then calls the
+house. Each house batch's outcomes are written in one transaction through the status
+rules. A claim that was never released (the worker died) or a send that timed out leaves
+the outcome unknown: before such a record is sent again, the house is asked for our key.
+Records stay Hold until a house accepts or rejects them; a house that is down, slow or
+rate-limiting only delays them.
+"""
+from __future__ import annotations
+
+import logging
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from sqlalchemy import and_, or_, select, text, update
+from sqlalchemy.exc import IntegrityError
+
+from adapters import HOUSES
+from adapters.base import (Accepted, Address, AdapterError, OrderLine, OrderPayload, Rejected,
+                           SentOrder, Transient)
+from dashboard import status as rules
+from dashboard.clock import now
+from dashboard.extensions import db
+from dashboard.house_accounts import adapter_for
+from dashboard.models import (DispatchRun, Fulfillment, FulfillmentItem, HouseAccount, Order)
+from dashboard.status import Status
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Summary:
+    claimed: int = 0
+    sent: int = 0
+    failed: int = 0
+    deferred: int = 0
+    skipped_run: bool = False
+    errors: list[str] = field(default_factory=list)
+
+
+def push_keys() -> list[str]:
+    return [key for key, cls in HOUSES.items() if cls.mode == "push"]
+
+
+def dispatch(*, run_key: str | None = None, account_id: int | None = None,
+             fulfillment_ids: list[int] | None = None, ignore_due: bool = False,
+             chunk: int | None = None) -> Summary:
+    """Send every due held fulfillment (or only those of one account, or the given ids).
+
+    :param run_key: a scheduled slot ("hourly:2026-11-28T20"); a second firing of the same
+        slot finds its record and sends nothing
+    """
+    from flask import current_app
+    summary = Summary()
+    run = None
+    if run_key:
+        run = DispatchRun(run_key=run_key, kind=run_key.split(":")[0], started_at=now())
+        db.session.add(run)
+        try:
+            db.session.commit()
+        except IntegrityError:
+            db.session.rollback()
+            summary.skipped_run = True
+            log.info("dispatch slot %s already ran; nothing to do", run_key)
+            return summary
+    token = uuid.uuid4().hex
+    size = chunk or current_app.config["DISPATCH_CHUNK"]
+    try:
+        while True:
+            claimed = claim(token, size, account_id=account_id, ids=fulfillment_ids,
+                            ignore_due=ignore_due)
+            if not claimed:
+                break
+            summary.claimed += len(claimed)
+            _send_claimed(claimed, token, summary)
+            if fulfillment_ids is not None:
+                break
+    except Exception as exc:  # the run's record says it failed; the exception still propagates
+        summary.errors.append(str(exc))
+        raise
+    finally:
+        if run is not None:
+            db.session.rollback()
+            db.session.execute(update(DispatchRun).where(DispatchRun.id == run.id).values(
+                finished_at=now(), sent=summary.sent, failed=summary.failed,
+                deferred=summary.deferred, error="; ".join(summary.errors)[:2000]))
+            db.session.commit()
+    log.info("dispatch: claimed %d, sent %d, failed %d, deferred %d", summary.claimed,
+             summary.sent, summary.failed, summary.deferred)
+    return summary
+
+
+def claim(token: str, limit: int, *, account_id=None, ids=None, ignore_due=False
+          ) -> dict[int, bool]:
+    """Claim up to ``limit`` due Hold fulfillments for this run and commit the claim.
+
+    :return: claimed id -> whether its outcome is unknown (a previous claim was never
+        released, or a send may have reached the house) and must be looked up first
+    """
+    from flask import current_app
+    at = now()
+    lease = at - timedelta(seconds=current_app.config["CLAIM_LEASE_SECONDS"])
+    f, a = Fulfillment.__table__.c, HouseAccount.__table__.c
+    conditions = [
+        f.status == Status.HOLD.value,
+        or_(f.claimed_at.is_(None), f.claimed_at < lease),
+        a.active.is_(True),
+        or_(a.paused_until.is_(None), a.paused_until <= at),
+        a.adapter_key.in_(push_keys()),
+    ]
+    if not ignore_due:
+        conditions.append(f.due_at <= at)
+    if account_id is not None:
+        conditions.append(f.house_account_id == account_id)
+    if ids is not None:
+        conditions.append(f.id.in_(ids))
+    candidates = (select(f.id).select_from(Fulfillment.__table__.join(
+        HouseAccount.__table__, f.house_account_id == a.id))
+        .where(and_(*conditions)).order_by(f.due_at, f.id).limit(limit))
+    if db.engine.dialect.name == "postgresql":
+        candidates = candidates.with_for_update(of=Fulfillment.__table__, skip_locked=True)
+    stmt = (update(Fulfillment.__table__).where(f.id.in_(candidates.scalar_subquery()))
+            .values(claim_token=token, claimed_at=at, attempts=f.attempts + 1,
+                    outcome_unknown=or_(f.outcome_unknown, f.claimed_at.is_not(None)))
+            .returning(f.id, f.outcome_unknown))
+    rows = db.session.execute(stmt).all()
+    db.session.commit()
+    return {row[0]: bool(row[1]) for row in rows}
+
+
+def _payloads(ids: list[int]) -> dict[int, tuple[Fulfillment, OrderPayload]]:
+    """Load what the houses need for ``ids`` in three queries."""
+    rows = db.session.execute(select(Fulfillment, Order).join(Order, Fulfillment.order_id ==
+                                                              Order.id)
+                              .where(Fulfillment.id.in_(ids))).all()
+    lines: dict[int, list[OrderLine]] = defaultdict(list)
+    for item in db.session.scalars(select(FulfillmentItem)
+                                   .where(FulfillmentItem.fulfillment_id.in_(ids))
+                                   .order_by(FulfillmentItem.id)):
+        lines[item.fulfillment_id].append(OrderLine(item.sku, item.name, item.quantity,
+                                                    item.price))
+    result = {}
+    for fulfillment, order in rows:
+        result[fulfillment.id] = (fulfillment, payload_for(fulfillment, order,
+                                                           lines[fulfillment.id]))
+    return result
+
+
+def payload_for(fulfillment: Fulfillment, order: Order, lines: list[OrderLine]) -> OrderPayload:
+    return OrderPayload(
+        key=fulfillment.reference, order_number=f"{order.id}-{fulfillment.id}",
+        order_date=order.created_at, customer_email=order.email,
+        ship_to=Address(name=order.customer_name, address1=order.address1,
+                        address2=order.address2, city=order.city, state=order.state,
+                        postal_code=order.postal_code, country=order.country,
+                        phone=order.phone, email=order.email),
+        lines=tuple(lines), ship_method=fulfillment.ship_method, carrier=fulfillment.carrier)
+
+
+def _send_claimed(claimed: dict[int, bool], token: str, summary: Summary) -> None:
+    loaded = _payloads(list(claimed))
+    by_account: dict[int, list[int]] = defaultdict(list)
+    for fid, (fulfillment, _payload) in loaded.items():
+        by_account[fulfillment.house_account_id].append(fid)
+    accounts = {a.id: a for a in db.session.scalars(
+        select(HouseAccount).where(HouseAccount.id.in_(list(by_account))))}
+    payloads = {fid: payload for fid, (_f, payload) in loaded.items()}
+    db.session.rollback()  # end the read transaction before any HTTP call
+    for account_id, fids in by_account.items():
+        account = accounts[account_id]
+        adapter = adapter_for(account)
+        size = max(1, adapter.batch_size)
+        for start in range(0, len(fids), size):
+            batch = fids[start:start + size]
+            outcomes = _outcomes(adapter, batch, payloads, claimed)
+            paused_for = _record(account, batch, outcomes, payloads, token, summary)
+            if paused_for is not None:  # rate limit or outage: release the rest of the account
+                rest = fids[start + size:]
+                _release(rest, token, paused_for, "Waiting: the house asked us to slow down.")
+                summary.deferred += len(rest)
+                break
+
+
+def _outcomes(adapter, batch: list[int], payloads, claimed) -> dict[int, object]:
+    """Ask the house about unknown outcomes, then send the rest; one outcome per id."""
+    outcomes: dict[int, object] = {}
+    unknown = [fid for fid in batch if claimed.get(fid)]
+    if unknown:
+        try:
+            found = adapter.lookup([payloads[fid].key for fid in unknown])
+        except AdapterError as exc:
+            for fid in batch:
+                outcomes[fid] = Transient(payloads[fid].key, f"Lookup failed: {exc}",
+                                          exc.retry_after, maybe_received=True)
+            return outcomes
+        for fid in unknown:
+            if payloads[fid].key in found:
+                outcomes[fid] = found[payloads[fid].key]
+    to_send = [fid for fid in batch if fid not in outcomes]
+    if to_send:
+        try:
+            results = adapter.send([payloads[fid] for fid in to_send])
+        except AdapterError as exc:
+            results = [Transient(payloads[fid].key, str(exc), exc.retry_after,
+                                 maybe_received=True) if exc.transient else
+                       Rejected(payloads[fid].key, exc.reason, str(exc)) for fid in to_send]
+        by_key = {r.key: r for r in results}
+        for fid in to_send:
+            outcomes[fid] = by_key.get(payloads[fid].key) or Transient(
+                payloads[fid].key, "The house gave no answer for this order.",
+                maybe_received=True)
+    return outcomes
+
+
+def _record(account: HouseAccount, batch, outcomes, payloads, token: str,
+            summary: Summary) -> float | None:
+    """Write one batch's outcomes in one transaction. Returns a pause in seconds when the
+    house is rate-limiting or down, else None."""
+    at = now()
+    guard = [Fulfillment.__table__.c.claim_token == token]
+    release = {"claim_token": None, "claimed_at": None}
+    accepted = {fid: o for fid, o in outcomes.items() if isinstance(o, Accepted)}
+    rejected = {fid: o for fid, o in outcomes.items() if isinstance(o, Rejected)}
+    transient = {fid: o for fid, o in outcomes.items() if isinstance(o, Transient)}
+    cancelled_in_flight = []
+    if accepted:
+        result = rules.move_many(
+            accepted, Status.PENDING, source="dispatch", actor=account.title,
+            values={fid: {"house_reference": o.house_reference} for fid, o in accepted.items()},
+            common={**release, "sent_at": at, "outcome_unknown": False, "last_error": "",
+                    "next_check_at": at + timedelta(minutes=5)},
+            details={fid: f"Accepted by the house as {o.house_reference}."
+                     for fid, o in accepted.items()}, where=guard)
+        summary.sent += len(result.moved)
+        cancelled_in_flight = [fid for fid, state in result.refused.items()
+                               if state == Status.CANCELLED.value]
+    if rejected:
+        result = rules.move_many(
+            rejected, Status.FAILED, source="dispatch", actor=account.title,
+            values={fid: {"failure_reason": o.reason.value, "failure_message": o.message[:4000]}
+                    for fid, o in rejected.items()},
+            common={**release, "outcome_unknown": False, "last_error": ""},
+            details={fid: f"Rejected by the house ({o.reason.value}): {o.message[:500]}"
+                     for fid, o in rejected.items()}, where=guard)
+        summary.failed += len(result.moved)
+    pause = None
+    if transient:
+        f = Fulfillment.__table__.c
+        for maybe in (True, False):
+            group = [fid for fid, o in transient.items() if o.maybe_received is maybe]
+            if not group:
+                continue
+            wait = max(transient[fid].retry_after for fid in group)
+            db.session.execute(update(Fulfillment.__table__).where(
+                f.id.in_(group), f.claim_token == token).values(
+                **release, due_at=at + timedelta(seconds=wait),
+                last_error=transient[group[0]].message[:1000],
+                outcome_unknown=True if maybe else f.outcome_unknown))
+        summary.deferred += len(transient)
+        pause = max(o.retry_after for o in transient.values())
+        account_row = HouseAccount.__table__.c
+        db.session.execute(update(HouseAccount.__table__).where(
+            account_row.id == account.id).values(paused_until=at + timedelta(seconds=pause)))
+    db.session.commit()
+    if cancelled_in_flight:
+        _cancel_at_house(account, cancelled_in_flight, accepted, payloads)
+    return pause
+
+
+def _release(ids: list[int], token: str, wait: float, message: str) -> None:
+    if not ids:
+        return
+    f = Fulfillment.__table__.c
+    db.session.execute(update(Fulfillment.__table__).where(
+        f.id.in_(ids), f.claim_token == token).values(
+        claim_token=None, claimed_at=None, due_at=now() + timedelta(seconds=wait),
+        last_error=message))
+    db.session.commit()
+
+
+def _cancel_at_house(account, fids, accepted, payloads) -> None:
+    """Staff cancelled these while they were on their way: cancel them at the house too."""
+    adapter = adapter_for(account)
+    for fid in fids:
+        sent = SentOrder(payloads[fid].key, accepted[fid].house_reference,
+                         payloads[fid].order_number)
+        try:
+            adapter.cancel(sent)
+            detail = "Accepted by the house after it was cancelled here; cancel sent to the house."
+        except AdapterError as exc:
+            detail = (f"Accepted by the house after it was cancelled here; the house refused "
+                      f"the cancel: {exc}. Cancel it in the house's own system.")
+        rules.record(fid, source="dispatch", actor=account.title, detail=detail,
+                     status=Status.CANCELLED.value)
+    db.session.commit()

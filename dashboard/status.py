@@ -1,0 +1,238 @@
+"""The fulfillment status rules: the only code that changes a fulfillment's status.
+
+Every move is a guarded UPDATE (``WHERE status = <the status we read>``), so two writers
+cannot both move one record, and it writes its event in the same transaction. A move the
+rules refuse raises ``RefusedMove`` and changes nothing. A late or repeated report (a
+"shipped" scan after Delivered, a webhook delivered twice) changes nothing either but is
+recorded on the timeline as not applied.
+
+The caller owns the transaction: these functions flush, they never commit.
+"""
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Iterable, Mapping
+
+
+class Status(enum.StrEnum):
+    HOLD = "hold"
+    PENDING = "pending"
+    PENDING_SHIPMENT = "pending_shipment"
+    SHIPPED = "shipped"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    RETURNED = "returned"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ").title()
+
+    @property
+    def wire(self) -> str:
+        """The upper-case word the Konnektive-compatible API uses."""
+        return self.value.upper()
+
+
+#: allowed moves, from product.md; everything else is refused
+ALLOWED: dict[Status, frozenset[Status]] = {
+    Status.HOLD: frozenset({Status.PENDING, Status.FAILED, Status.CANCELLED,
+                            Status.PENDING_SHIPMENT}),
+    Status.PENDING: frozenset({Status.PENDING_SHIPMENT, Status.FAILED, Status.CANCELLED}),
+    Status.PENDING_SHIPMENT: frozenset({Status.SHIPPED, Status.DELIVERED, Status.RETURNED}),
+    Status.SHIPPED: frozenset({Status.DELIVERED, Status.RETURNED}),
+    Status.DELIVERED: frozenset({Status.RETURNED}),
+    Status.FAILED: frozenset({Status.HOLD, Status.CANCELLED}),
+    Status.CANCELLED: frozenset(),
+    Status.RETURNED: frozenset(),
+}
+
+#: statuses a record has left the house for, in the order a shipment lives them
+_PROGRESS = {Status.PENDING: 1, Status.PENDING_SHIPMENT: 2, Status.SHIPPED: 3,
+             Status.DELIVERED: 4, Status.RETURNED: 5}
+
+#: statuses in which nothing more will happen
+FINAL = frozenset({Status.CANCELLED, Status.RETURNED})
+#: statuses whose records a house or carrier still moves
+OPEN = frozenset({Status.HOLD, Status.PENDING, Status.PENDING_SHIPMENT, Status.SHIPPED})
+
+
+class RefusedMove(ValueError):
+    """The status rules do not allow this move; nothing was changed."""
+
+    def __init__(self, fulfillment_id: int, current: str, target: str):
+        self.fulfillment_id = fulfillment_id
+        self.current = Status(current)
+        self.target = Status(target)
+        super().__init__(
+            f"Fulfillment {fulfillment_id} cannot move from {self.current.label} to "
+            f"{self.target.label}.")
+
+
+class UnknownFulfillment(LookupError):
+    pass
+
+
+class ConcurrentMove(RuntimeError):
+    """Other writers kept moving the record while we tried."""
+
+
+def is_allowed(current: str, target: str) -> bool:
+    return Status(target) in ALLOWED[Status(current)]
+
+
+def is_late(current: str, target: str) -> bool:
+    """A report of something the record has already been through: recorded, not applied.
+
+    Moving back to Hold is always a deliberate act, so it is never "late"; a staff resend
+    of a Delivered record is refused, not ignored.
+    """
+    current, target = Status(current), Status(target)
+    if current == target:
+        return target != Status.HOLD
+    return (target in _PROGRESS and current in _PROGRESS
+            and _PROGRESS[current] >= _PROGRESS[target])
+
+
+@dataclass
+class BulkResult:
+    moved: list[int] = field(default_factory=list)
+    unchanged: list[int] = field(default_factory=list)
+    #: id -> the sentence saying why
+    refused: dict[int, str] = field(default_factory=dict)
+
+
+def _session():
+    from dashboard.extensions import db
+    return db.session
+
+
+def _event_row(fid: int, current: str, target: str, source: str, actor: str, detail: str,
+               applied: bool, at: datetime) -> dict[str, Any]:
+    return {"fulfillment_id": fid, "from_status": current, "to_status": target,
+            "source": source, "actor": actor or "", "detail": detail or "",
+            "applied": applied, "created_at": at}
+
+
+def move(fulfillment_id: int, target: Status | str, *, source: str, actor: str = "",
+         detail: str = "", values: Mapping[str, Any] | None = None,
+         where: Iterable[Any] = ()) -> bool:
+    """Move one fulfillment to ``target`` and record the event.
+
+    :param values: other columns to set in the same UPDATE (tracking number, dates)
+    :param where: extra guards for the UPDATE (e.g. the dispatcher's claim token)
+    :return: True when it moved; False for a late or repeated report (recorded, unchanged)
+    :raise RefusedMove: the rules refuse it
+    :raise UnknownFulfillment: no such fulfillment
+    """
+    for _attempt in range(3):  # another writer got there first: read again and decide again
+        result = move_many([fulfillment_id], target, source=source, actor=actor,
+                           detail=detail, values={fulfillment_id: dict(values or {})},
+                           where=where)
+        if result.refused.get(fulfillment_id) != "changed":
+            break
+    if fulfillment_id in result.refused:
+        current = result.refused[fulfillment_id]
+        if current == "unknown":
+            raise UnknownFulfillment(f"Fulfillment {fulfillment_id} does not exist.")
+        if current == "changed":
+            raise ConcurrentMove(f"Fulfillment {fulfillment_id} kept changing; try again.")
+        raise RefusedMove(fulfillment_id, current, target)
+    return fulfillment_id in result.moved
+
+
+def move_many(ids: Iterable[int], target: Status | str, *, source: str, actor: str = "",
+              detail: str = "", values: Mapping[int, Mapping[str, Any]] | None = None,
+              common: Mapping[str, Any] | None = None, where: Iterable[Any] = (),
+              details: Mapping[int, str] | None = None) -> BulkResult:
+    """Move many fulfillments at once: a few statements per call, never one per record.
+
+    ``values`` gives per-record columns, ``common`` columns for all, ``details`` per-record
+    event details. ``refused`` maps an id to its current status, "unknown" when missing or
+    "changed" when another writer moved it between our read and our update.
+    """
+    from sqlalchemy import bindparam, insert, select, update
+
+    from dashboard.clock import now
+    from dashboard.models import Fulfillment, FulfillmentEvent
+
+    target = Status(target)
+    session = _session()
+    session.flush()
+    ids = list(dict.fromkeys(ids))
+    result = BulkResult()
+    if not ids:
+        return result
+    at = now()
+    values = values or {}
+    common = dict(common or {})
+    details = details or {}
+    where = list(where)
+    current = dict(session.execute(
+        select(Fulfillment.id, Fulfillment.status).where(Fulfillment.id.in_(ids))).all())
+
+    movable: dict[str, list[int]] = {}
+    events: list[dict[str, Any]] = []
+    for fid in ids:
+        state = current.get(fid)
+        if state is None:
+            result.refused[fid] = "unknown"
+        elif is_allowed(state, target):
+            movable.setdefault(state, []).append(fid)
+        elif is_late(state, target):
+            result.unchanged.append(fid)
+            events.append(_event_row(fid, state, state, source, actor,
+                                     _late_detail(target, details.get(fid, detail)), False, at))
+        else:
+            result.refused[fid] = state
+
+    for state, group in movable.items():
+        base = {"status": target.value, "updated_at": at, **common}
+        per_row_keys = sorted({k for fid in group for k in values.get(fid, {})})
+        if per_row_keys:
+            stmt = (update(Fulfillment.__table__)
+                    .where(Fulfillment.__table__.c.id == bindparam("_id"),
+                           Fulfillment.__table__.c.status == state, *where)
+                    .values(**base, **{k: bindparam("_v_" + k) for k in per_row_keys}))
+            session.execute(stmt, [
+                {"_id": fid, **{"_v_" + k: values.get(fid, {}).get(k) for k in per_row_keys}}
+                for fid in group])
+            moved_now = {row[0] for row in session.execute(
+                select(Fulfillment.id).where(Fulfillment.id.in_(group),
+                                             Fulfillment.status == target.value))}
+        else:
+            moved_now = {row[0] for row in session.execute(
+                update(Fulfillment.__table__)
+                .where(Fulfillment.__table__.c.id.in_(group),
+                       Fulfillment.__table__.c.status == state, *where)
+                .values(**base).returning(Fulfillment.__table__.c.id))}
+        for fid in group:
+            if fid in moved_now:
+                result.moved.append(fid)
+                events.append(_event_row(fid, state, target, source, actor,
+                                         details.get(fid, detail), True, at))
+            else:  # another writer moved it between our read and our update
+                result.refused[fid] = "changed"
+    if events:
+        session.execute(insert(FulfillmentEvent.__table__), events)
+    # objects already loaded in this session must not show the old status
+    session.expire_all()
+    return result
+
+
+def record(fulfillment_id: int, *, source: str, actor: str = "", detail: str,
+           status: str) -> None:
+    """Add a timeline line that moves nothing (an address fixed, a cancel sent)."""
+    from sqlalchemy import insert
+
+    from dashboard.clock import now
+    from dashboard.models import FulfillmentEvent
+    _session().execute(insert(FulfillmentEvent.__table__), [
+        _event_row(fulfillment_id, status, status, source, actor, detail, True, now())])
+
+
+def _late_detail(target: Status, detail: str) -> str:
+    note = f"Late or repeated report of {target.label}; status unchanged."
+    return f"{note} {detail}".strip()

@@ -1,0 +1,25 @@
+"""Dispatch jobs: the hourly sweep and sends asked for by order creation or Send now."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+
+def hourly_dispatch(slot: str | None = None) -> dict:
+    """The scheduled sweep. Its run key is the UTC hour, so a repeated firing or a second
+    scheduler in the same hour sends nothing."""
+    from dashboard.dispatch import dispatch
+    slot = slot or datetime.now(timezone.utc).strftime("%Y-%m-%dT%H")
+    return _as_dict(dispatch(run_key=f"hourly:{slot}"))
+
+
+def send_now(account_id: int | None = None, fulfillment_ids: list[int] | None = None,
+             ignore_due: bool = False) -> dict:
+    """Send what is due now for one account, or the given fulfillments."""
+    from dashboard.dispatch import dispatch
+    return _as_dict(dispatch(account_id=account_id, fulfillment_ids=fulfillment_ids,
+                             ignore_due=ignore_due))
+
+
+def _as_dict(summary) -> dict:
+    return {"claimed": summary.claimed, "sent": summary.sent, "failed": summary.failed,
+            "deferred": summary.deferred, "skipped_run": summary.skipped_run}

@@ -1,0 +1,50 @@
+"""The periodic jobs, declared as data and registered with fixed ids.
+
+``register`` reconciles the scheduler with this table: a new entry is added, an
+unchanged one is left alone, a changed one is replaced, and a scheduled job with our
+prefix that is no longer declared is removed. Restarts therefore neither duplicate nor
+drop schedules. The scheduler runs in UTC.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+PREFIX = "periodic-"
+
+
+@dataclass(frozen=True)
+class Periodic:
+    id: str
+    cron: str
+    func: str
+    description: str
+
+
+SCHEDULES = (
+    Periodic(PREFIX + "dispatch-hourly", "15 * * * *", "jobs.dispatch.hourly_dispatch",
+             "Send held fulfillments to their houses (every hour at :15)."),
+    Periodic(PREFIX + "tracking", "*/15 * * * *", "jobs.tracking.check_tracking",
+             "Ask houses for tracking and carriers for progress (every 15 minutes)."),
+)
+
+
+def register(scheduler, queue_name: str, schedules=SCHEDULES) -> dict[str, str]:
+    """Make the scheduler hold exactly ``schedules``; returns id -> what was done."""
+    existing = {job.id: job for job in scheduler.get_jobs() if job.id.startswith(PREFIX)}
+    done = {}
+    for entry in schedules:
+        job = existing.pop(entry.id, None)
+        if job is not None and job.meta.get("cron_string") == entry.cron \
+                and job.func_name == entry.func and job.origin == queue_name:
+            done[entry.id] = "unchanged"
+            continue
+        if job is not None:
+            scheduler.cancel(job)
+        scheduler.cron(entry.cron, func=entry.func, id=entry.id, queue_name=queue_name,
+                       description=entry.description, result_ttl=3600, timeout=3600,
+                       use_local_timezone=False)
+        done[entry.id] = "replaced" if job is not None else "added"
+    for job_id, job in existing.items():
+        scheduler.cancel(job)
+        done[job_id] = "removed"
+    return done
