@@ -23,8 +23,14 @@ from typing import Any, Sequence
 import requests
 from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 
-from adapters.base import (AdapterError, CredentialField, FailureReason, Rejected, Transient,
-                           url_validator)
+from adapters.base import (
+    AdapterError,
+    CredentialField,
+    FailureReason,
+    Rejected,
+    Transient,
+    url_validator,
+)
 
 #: seconds to wait after a 429 whose answer names no time
 DEFAULT_RATE_LIMIT_WAIT = 60.0

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import sqlite3
 from contextlib import closing
 from datetime import datetime, timedelta
@@ -130,10 +131,14 @@ class SandboxHouse(HouseAdapter):
         except ValueError:
             return 60.0
 
-    def check_credentials(self) -> str | None:
-        import re
+    def _key_problem(self) -> str | None:
         if not re.fullmatch(API_KEY_FORMAT, self.credentials.get("api_key", "")):
             return "The API key was refused: it is not a Sandbox key (sbx_ and 16 hex digits)."
+        return None
+
+    def check_credentials(self) -> str | None:
+        if problem := self._key_problem():
+            return problem
         try:
             self._store().close()
         except AdapterError as exc:
@@ -159,7 +164,7 @@ class SandboxHouse(HouseAdapter):
     def send(self, orders: Sequence[OrderPayload]) -> list[SendOutcome]:
         if len(orders) > self.batch_size:
             raise ValueError(f"at most {self.batch_size} orders per call")
-        if self.check_credentials():
+        if self._key_problem():
             return [Rejected(o.key, FailureReason.CREDENTIALS, "401 Unauthorized: invalid API key.")
                     for o in orders]
         try:

@@ -10,11 +10,32 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from adapters.base import (Accepted, AdapterError, CredentialField, FailureReason, FieldKind,
-                           HouseAdapter, OrderPayload, Package, Rejected, SendOutcome, SentOrder,
-                           TrackingInfo, Transient, pattern_validator)
-from adapters.http import (HouseCallFailed, HouseSession, base_url_field, error_message,
-                           parse_time, read_json, reason_for, refusal_error)
+from adapters.base import (
+    Accepted,
+    AdapterError,
+    CredentialField,
+    FailureReason,
+    FieldKind,
+    HouseAdapter,
+    OrderPayload,
+    Package,
+    Rejected,
+    SendOutcome,
+    SentOrder,
+    TrackingInfo,
+    Transient,
+    pattern_validator,
+)
+from adapters.http import (
+    HouseCallFailed,
+    HouseSession,
+    base_url_field,
+    error_message,
+    parse_time,
+    read_json,
+    reason_for,
+    refusal_error,
+)
 
 DUPLICATE = "Cannot insert order with existing ReferenceId"
 DELIVERED = 203
@@ -57,7 +78,10 @@ class ShipBobHouse(HouseAdapter):
 
     def check_credentials(self) -> str | None:
         try:
-            channels = read_json(self.http.call("GET", "/channel"), self.name)
+            response = self.http.call("GET", "/channel")
+            if response.status_code != 200:
+                return str(refusal_error(response, self.name, "list the token's channels"))
+            channels = read_json(response, self.name)
         except AdapterError as exc:
             if exc.reason is FailureReason.CREDENTIALS:
                 return ("ShipBob refused the Personal Access Token: generate a new one under "

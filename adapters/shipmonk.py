@@ -13,11 +13,31 @@ from typing import Any, Sequence
 
 import requests
 
-from adapters.base import (Accepted, AdapterError, CredentialField, FailureReason, FieldKind,
-                           HouseAdapter, OrderPayload, Package, Rejected, SendOutcome, SentOrder,
-                           TrackingInfo, Transient)
-from adapters.http import (HouseCallFailed, HouseSession, base_url_field, error_message,
-                           parse_time, read_json, reason_for, refusal_error)
+from adapters.base import (
+    Accepted,
+    AdapterError,
+    CredentialField,
+    FailureReason,
+    FieldKind,
+    HouseAdapter,
+    OrderPayload,
+    Package,
+    Rejected,
+    SendOutcome,
+    SentOrder,
+    TrackingInfo,
+    Transient,
+)
+from adapters.http import (
+    HouseCallFailed,
+    HouseSession,
+    base_url_field,
+    error_message,
+    parse_time,
+    read_json,
+    reason_for,
+    refusal_error,
+)
 
 #: what an upsert carries besides ``status`` (a read shows the same fields)
 ORDER_FIELDS = ("store_id", "order_key", "order_number", "ordered_at", "shipping_method",

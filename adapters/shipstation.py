@@ -10,11 +10,32 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from adapters.base import (Accepted, AdapterError, CredentialField, FailureReason, FieldKind,
-                           HouseAdapter, OrderPayload, Package, Rejected, SendOutcome, SentOrder,
-                           TrackingInfo, Transient, pattern_validator)
-from adapters.http import (HouseCallFailed, HouseSession, base_url_field, error_message,
-                           parse_time, read_json, reason_for, refusal_error)
+from adapters.base import (
+    Accepted,
+    AdapterError,
+    CredentialField,
+    FailureReason,
+    FieldKind,
+    HouseAdapter,
+    OrderPayload,
+    Package,
+    Rejected,
+    SendOutcome,
+    SentOrder,
+    TrackingInfo,
+    Transient,
+    pattern_validator,
+)
+from adapters.http import (
+    HouseCallFailed,
+    HouseSession,
+    base_url_field,
+    error_message,
+    parse_time,
+    read_json,
+    reason_for,
+    refusal_error,
+)
 
 #: pages of 500 recent orders ``lookup`` reads at most (ShipStation cannot filter by orderKey)
 LOOKUP_PAGES = 4
@@ -57,7 +78,10 @@ class ShipStationHouse(HouseAdapter):
 
     def check_credentials(self) -> str | None:
         try:
-            stores = read_json(self.http.call("GET", "/stores"), self.name)
+            response = self.http.call("GET", "/stores")
+            if response.status_code != 200:
+                return str(refusal_error(response, self.name, "list the account's stores"))
+            stores = read_json(response, self.name)
         except AdapterError as exc:
             if exc.reason is FailureReason.CREDENTIALS:
                 return ("ShipStation refused the API Key and Secret: copy both again from "

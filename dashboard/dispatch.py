@@ -166,18 +166,18 @@ def _send_claimed(claimed: dict[int, bool], token: str, summary: Summary) -> Non
     by_account: dict[int, list[int]] = defaultdict(list)
     for fid, (fulfillment, _payload) in loaded.items():
         by_account[fulfillment.house_account_id].append(fid)
-    accounts = {a.id: a for a in db.session.scalars(
+    clients = {a.id: (adapter_for(a), a.title) for a in db.session.scalars(
         select(HouseAccount).where(HouseAccount.id.in_(list(by_account))))}
     payloads = {fid: payload for fid, (_f, payload) in loaded.items()}
-    db.session.rollback()  # end the read transaction before any HTTP call
+    db.session.rollback()  # hold no transaction (no SQLite write lock) during HTTP calls
     for account_id, fids in by_account.items():
-        account = accounts[account_id]
-        adapter = adapter_for(account)
+        adapter, title = clients[account_id]
         size = max(1, adapter.batch_size)
         for start in range(0, len(fids), size):
             batch = fids[start:start + size]
             outcomes = _outcomes(adapter, batch, payloads, claimed)
-            paused_for = _record(account, batch, outcomes, payloads, token, summary)
+            paused_for = _record(account_id, title, adapter, batch, outcomes, payloads, token,
+                                 summary)
             if paused_for is not None:  # rate limit or outage: release the rest of the account
                 rest = fids[start + size:]
                 _release(rest, token, paused_for, "Waiting: the house asked us to slow down.")
@@ -216,7 +216,7 @@ def _outcomes(adapter, batch: list[int], payloads, claimed) -> dict[int, object]
     return outcomes
 
 
-def _record(account: HouseAccount, batch, outcomes, payloads, token: str,
+def _record(account_id: int, title: str, adapter, batch, outcomes, payloads, token: str,
             summary: Summary) -> float | None:
     """Write one batch's outcomes in one transaction. Returns a pause in seconds when the
     house is rate-limiting or down, else None."""
@@ -229,7 +229,7 @@ def _record(account: HouseAccount, batch, outcomes, payloads, token: str,
     cancelled_in_flight = []
     if accepted:
         result = rules.move_many(
-            accepted, Status.PENDING, source="dispatch", actor=account.title,
+            accepted, Status.PENDING, source="dispatch", actor=title,
             values={fid: {"house_reference": o.house_reference} for fid, o in accepted.items()},
             common={**release, "sent_at": at, "outcome_unknown": False, "last_error": "",
                     "next_check_at": at + timedelta(minutes=5)},
@@ -240,7 +240,7 @@ def _record(account: HouseAccount, batch, outcomes, payloads, token: str,
                                if state == Status.CANCELLED.value]
     if rejected:
         result = rules.move_many(
-            rejected, Status.FAILED, source="dispatch", actor=account.title,
+            rejected, Status.FAILED, source="dispatch", actor=title,
             values={fid: {"failure_reason": o.reason.value, "failure_message": o.message[:4000]}
                     for fid, o in rejected.items()},
             common={**release, "outcome_unknown": False, "last_error": ""},
@@ -264,10 +264,10 @@ def _record(account: HouseAccount, batch, outcomes, payloads, token: str,
         pause = max(o.retry_after for o in transient.values())
         account_row = HouseAccount.__table__.c
         db.session.execute(update(HouseAccount.__table__).where(
-            account_row.id == account.id).values(paused_until=at + timedelta(seconds=pause)))
+            account_row.id == account_id).values(paused_until=at + timedelta(seconds=pause)))
     db.session.commit()
     if cancelled_in_flight:
-        _cancel_at_house(account, cancelled_in_flight, accepted, payloads)
+        _cancel_at_house(adapter, title, cancelled_in_flight, accepted, payloads)
     return pause
 
 
@@ -282,9 +282,8 @@ def _release(ids: list[int], token: str, wait: float, message: str) -> None:
     db.session.commit()
 
 
-def _cancel_at_house(account, fids, accepted, payloads) -> None:
+def _cancel_at_house(adapter, title: str, fids, accepted, payloads) -> None:
     """Staff cancelled these while they were on their way: cancel them at the house too."""
-    adapter = adapter_for(account)
     for fid in fids:
         sent = SentOrder(payloads[fid].key, accepted[fid].house_reference,
                          payloads[fid].order_number)
@@ -294,6 +293,6 @@ def _cancel_at_house(account, fids, accepted, payloads) -> None:
         except AdapterError as exc:
             detail = (f"Accepted by the house after it was cancelled here; the house refused "
                       f"the cancel: {exc}. Cancel it in the house's own system.")
-        rules.record(fid, source="dispatch", actor=account.title, detail=detail,
+        rules.record(fid, source="dispatch", actor=title, detail=detail,
                      status=Status.CANCELLED.value)
     db.session.commit()

@@ -84,16 +84,16 @@ def check_houses() -> TrackingSummary:
         by_account = defaultdict(list)
         for row in rows:
             by_account[row.house_account_id].append(row)
-        accounts = {a.id: a for a in db.session.scalars(
+        clients = {a.id: (adapter_for(a), a.title) for a in db.session.scalars(
             select(HouseAccount).where(HouseAccount.id.in_(list(by_account))))}
-        db.session.rollback()
+        db.session.rollback()  # hold no transaction during HTTP calls
         for account_id, group in by_account.items():
-            _check_account(accounts[account_id], group, at, summary)
+            adapter, title = clients[account_id]
+            _check_account(adapter, title, group, at, summary)
     return summary
 
 
-def _check_account(account: HouseAccount, group, at: datetime, summary: TrackingSummary):
-    adapter = adapter_for(account)
+def _check_account(adapter, title: str, group, at: datetime, summary: TrackingSummary):
     for start in range(0, len(group), TRACKING_SLICE):
         part = group[start:start + TRACKING_SLICE]
         summary.checked += len(part)
@@ -103,11 +103,11 @@ def _check_account(account: HouseAccount, group, at: datetime, summary: Tracking
                 for r in part])
         except AdapterError as exc:
             summary.errors += len(part)
-            log.warning("tracking check of account %s failed: %s", account.id, exc)
+            log.warning("tracking check of %s failed: %s", title, exc)
             _bump(part, at, timedelta(seconds=max(exc.retry_after, 300)))
             db.session.commit()
             continue
-        summary.moved += apply_tracking(part, infos, source="tracking", actor=account.title,
+        summary.moved += apply_tracking(part, infos, source="tracking", actor=title,
                                         at=at)
         db.session.commit()
 

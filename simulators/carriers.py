@@ -100,7 +100,8 @@ class CarrierSimulator:
     def start(self) -> str:
         """Serve on a free port of 127.0.0.1 in a background thread; return the base URL."""
         self._server = make_server("127.0.0.1", 0, self, threaded=True)
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={
+            "poll_interval": 0.05}, daemon=True)
         self._thread.start()
         return self.url
 

@@ -47,8 +47,16 @@ from typing import Any, Callable
 
 from flask import Blueprint, Flask, Response, request
 
-from simulators.common import (UNDERSCORE_HEADERS, RateDecision, SimulatedHouse, install,
-                               json_error, main, postal_code_ok, utcnow)
+from simulators.common import (
+    UNDERSCORE_HEADERS,
+    RateDecision,
+    SimulatedHouse,
+    install,
+    json_error,
+    main,
+    postal_code_ok,
+    utcnow,
+)
 
 DUPLICATE = "Cannot insert order with existing ReferenceId"
 
@@ -223,7 +231,7 @@ class ShipBobHouse(SimulatedHouse):
         raise LookupError(f"No shipment {tracking_number} on order {key}.")
 
 
-def create_app(*, token: str = "sb-personal-access-token",
+def create_app(*, token: str = "sb-personal-access-token",  # noqa: S107 - public demo token
                channels: tuple[dict[str, Any], ...] = (
                    {"id": 401, "name": "CRM Orders", "scopes": ("orders_read", "orders_write")},
                    {"id": 402, "name": "Reporting", "scopes": ("orders_read",)}),

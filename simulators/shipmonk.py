@@ -36,8 +36,15 @@ from typing import Any, Callable
 
 from flask import Flask, Response, request
 
-from simulators.common import (RateDecision, SimulatedHouse, install, json_error, main,
-                               postal_code_ok, utcnow)
+from simulators.common import (
+    RateDecision,
+    SimulatedHouse,
+    install,
+    json_error,
+    main,
+    postal_code_ok,
+    utcnow,
+)
 
 STATUSES = ("unfulfilled", "cancelled", "fulfilled", "onHold")
 OPEN = ("unfulfilled", "onHold")

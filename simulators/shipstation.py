@@ -51,8 +51,15 @@ from typing import Any, Callable
 
 from flask import Flask, Response, request
 
-from simulators.common import (RateDecision, SimulatedHouse, install, json_error, main,
-                               postal_code_ok, utcnow)
+from simulators.common import (
+    RateDecision,
+    SimulatedHouse,
+    install,
+    json_error,
+    main,
+    postal_code_ok,
+    utcnow,
+)
 
 STATUSES = ("awaiting_payment", "awaiting_shipment", "pending_fulfillment", "shipped",
             "on_hold", "cancelled")
@@ -129,7 +136,8 @@ class ShipStationHouse(SimulatedHouse):
                   for name in REQUIRED if body.get(name) in (None, "", {})}
         status = body.get("orderStatus")
         if status and status not in STATUSES:
-            errors[f"{prefix}.orderStatus"] = [f"The value '{status}' is not valid for OrderStatus."]
+            errors[f"{prefix}.orderStatus"] = [
+                f"The value '{status}' is not valid for OrderStatus."]
         for i, item in enumerate(body.get("items") or []):
             if not isinstance(item, dict) or not isinstance(item.get("quantity", 0), int):
                 errors[f"{prefix}.items[{i}]"] = ["The item is invalid."]
@@ -150,7 +158,8 @@ class ShipStationHouse(SimulatedHouse):
             sku, quantity = item.get("sku") or "", int(item.get("quantity") or 0)
             problem = self.stock_problem(sku, quantity)
             if problem == "unknown":
-                return f"Item SKU '{sku}' was not found in the fulfillment provider's product catalog."
+                return (f"Item SKU '{sku}' was not found in the fulfillment provider's "
+                        "product catalog.")
             if problem == "stock":
                 return (f"Insufficient stock for SKU '{sku}': {self.products[sku]} available, "
                         f"{quantity} requested.")
@@ -237,7 +246,8 @@ def _page(rows: list[dict[str, Any]], name: str, default_size: int = 100) -> dic
             "pages": max(math.ceil(len(rows) / size), 1)}
 
 
-def create_app(*, api_key: str = "ss-api-key", api_secret: str = "ss-api-secret",
+def create_app(*, api_key: str = "ss-api-key",
+               api_secret: str = "ss-api-secret",  # noqa: S107 - the simulator's public demo secret
                store_ids: tuple[int, ...] = (310001,), products: dict[str, int] | None = None,
                rate_limit: int = 40, rate_window: float = 60.0, rate_limited: bool = True,
                clock: Callable[[], float] = time.monotonic) -> Flask:

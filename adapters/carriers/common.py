@@ -14,6 +14,7 @@ one and asks once more.
 from __future__ import annotations
 
 import hashlib
+import re
 import threading
 from datetime import datetime
 from typing import Any, ClassVar, Sequence
@@ -23,8 +24,15 @@ import karrio.lib as karrio_lib
 import karrio.sdk as karrio
 from karrio.core.models import Message, TrackingDetails, TrackingRequest
 
-from adapters.base import (AdapterError, CarrierEvent, CarrierStatus, CarrierTracker,
-                           CredentialField, FailureReason, url_validator)
+from adapters.base import (
+    AdapterError,
+    CarrierEvent,
+    CarrierStatus,
+    CarrierTracker,
+    CredentialField,
+    FailureReason,
+    url_validator,
+)
 
 #: karrio's normalised tracking statuses, as our records see them
 KARRIO_STATUSES: dict[str, CarrierStatus] = {
@@ -41,6 +49,10 @@ KARRIO_STATUSES: dict[str, CarrierStatus] = {
     "cancelled": CarrierStatus.EXCEPTION,
     "unknown": CarrierStatus.UNKNOWN,
 }
+
+#: the code karrio gives a message made from an exception it caught (no carrier answer)
+INTERNAL_ERROR = "SHIPPING_SDK_INTERNAL_ERROR"
+_URLOPEN = re.compile(r"^<urlopen error (?:\[Errno -?\d+\] )?(.*)>$")
 
 _caches: dict[str, Any] = {}
 _caches_lock = threading.Lock()
@@ -148,9 +160,10 @@ class KarrioTracker(CarrierTracker):
             details, messages = self._fetch(numbers)
         refused = [m for m in messages if self._is_auth(m)]
         if refused:
+            asked = " and ".join(f.label for f in self.fields if not f.advanced)
             raise AdapterError(
                 f"{self.name} refused the tracking credentials: {_texts(refused)}. Check the "
-                f"client ID and secret and that the app may use the tracking API.",
+                f"{asked}, and that the account may use the tracking API.",
                 transient=False, reason=FailureReason.CREDENTIALS)
 
         found = {_normal(d.tracking_number): d for d in details if d.tracking_number}
@@ -167,7 +180,7 @@ class KarrioTracker(CarrierTracker):
             if reason is None or errors:
                 raise AdapterError(
                     f"{self.name} tracking is unavailable: "
-                    f"{_texts(errors) or f'no answer for {number}'}.")
+                    f"{_texts(errors) or f'its answer held no tracking for {number}'}.")
             events.append(CarrierEvent(number, CarrierStatus.UNKNOWN, reason.message or
                                        "Tracking number not found."))
         return events
@@ -193,8 +206,18 @@ class KarrioTracker(CarrierTracker):
 
 
 def _texts(messages: list[Message]) -> str:
-    return "; ".join(dict.fromkeys(
-        f"{m.message or 'error'}" + (f" ({m.code})" if m.code else "") for m in messages))
+    """The messages as one sentence: the carrier's words and code; for a failure karrio
+    caught (``SHIPPING_SDK_INTERNAL_ERROR``), the connection error or the parsing error."""
+    texts = []
+    for message in messages:
+        text = message.message or "error"
+        if message.code == INTERNAL_ERROR:
+            connection = _URLOPEN.match(text)
+            texts.append(f"could not connect: {connection.group(1)}" if connection
+                         else f"no readable answer ({text})")
+        else:
+            texts.append(f"{text} ({message.code})" if message.code else text)
+    return "; ".join(dict.fromkeys(texts))
 
 
 def _when(timestamp: str | None) -> datetime | None:

@@ -17,7 +17,8 @@ class UPSTracker(KarrioTracker):
     batch_size = 1
     fields = (
         CredentialField("client_id", "Client ID",
-                        help="From your app on developer.ups.com, with the Tracking product added."),
+                        help="From your app on developer.ups.com, with the Tracking product "
+                             "added."),
         CredentialField("client_secret", "Client Secret", kind=FieldKind.SECRET,
                         help="The secret shown next to the client ID of the same app."),
         base_url_field("https://onlinetools.ups.com"),

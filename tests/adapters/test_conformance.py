@@ -7,8 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from adapters.base import (Accepted, AdapterError, FailureReason, Rejected, SentOrder,
-                           Transient)
+from adapters.base import Accepted, AdapterError, FailureReason, Rejected, SentOrder, Transient
 
 
 def sent(order, outcome) -> SentOrder:
@@ -54,6 +53,15 @@ def test_does_a_resend_after_a_crash_reuse_the_order(house, make_order):
     # a new worker, knowing nothing of the first send, sends the same fulfillment again
     [again] = house.adapter().send([order])
     assert isinstance(again, Accepted) and again.house_reference == first.house_reference
+    assert house.creations() == {order.key: 1}
+
+
+def test_does_a_resend_of_an_order_shipped_since_read_as_accepted(house, make_order):
+    order = make_order()
+    [first] = house.adapter().send([order])
+    house.control("ship", {"key": order.key, "packages": list(house.case.several_packages)})
+    [again] = house.adapter().send([order])
+    assert again == first
     assert house.creations() == {order.key: 1}
 
 

@@ -99,5 +99,6 @@ def test_tracking_url(carrier, url):
 
 def test_tracking_url_escapes_the_number_and_knows_only_our_carriers():
     """Is a hostile number kept inside the query, and an unknown carrier given no link?"""
-    assert tracking_url("ups", "1Z&x=<y>") == "https://www.ups.com/track?loc=en_US&tracknum=1Z%26x%3D%3Cy%3E"
+    assert tracking_url("ups", "1Z&x=<y>") == (
+        "https://www.ups.com/track?loc=en_US&tracknum=1Z%26x%3D%3Cy%3E")
     assert tracking_url("ontrac", "C10999911320231") is None

@@ -6,8 +6,14 @@ import pytest
 from adapters.base import AdapterError, CarrierStatus, FailureReason, FieldKind
 from adapters.carriers import DHLExpressTracker, FedExTracker, UPSTracker, USPSTracker
 from adapters.carriers.common import KarrioTracker
-from simulators.carriers import (JOURNEYS, CarrierSimulator, DHLExpressSimulator,
-                                 FedExSimulator, UPSSimulator, USPSSimulator)
+from simulators.carriers import (
+    JOURNEYS,
+    CarrierSimulator,
+    DHLExpressSimulator,
+    FedExSimulator,
+    UPSSimulator,
+    USPSSimulator,
+)
 
 
 @dataclass(frozen=True)
@@ -182,16 +188,21 @@ def test_carrier_down_is_transient(running, warm):
     assert running.carrier.tracker.name in str(raised.value)
 
 
+@pytest.mark.parametrize("warm", [False, True], ids=["cold", "token-cached"])
 @pytest.mark.parametrize("carrier", CARRIERS, ids=lambda c: c.tracker.key)
-def test_unreachable_carrier_is_transient(carrier):
+def test_unreachable_carrier_is_transient(carrier, warm):
     """Does a refused connection raise a transient error rather than a wrong status?"""
     with carrier.simulator() as sim:
         url, credentials = sim.url, sim.credentials
+        sim.register(carrier.number, "in_transit")
+        if warm:
+            carrier.tracker(credentials, url).track([carrier.number])
 
     with pytest.raises(AdapterError) as raised:
         carrier.tracker(credentials, url).track([carrier.number])
 
     assert raised.value.transient is True
+    assert carrier.tracker.name in str(raised.value)
 
 
 @pytest.mark.parametrize("carrier", CARRIERS, ids=lambda c: c.tracker.key)

@@ -1,0 +1,449 @@
+"""Do the simulators refuse what the real houses refuse? Raw HTTP against each one, so a
+lenient simulator cannot make a lenient adapter look right."""
+from __future__ import annotations
+
+import base64
+
+import pytest
+import requests
+
+from simulators import shipbob, shipmonk, shipstation
+from simulators.common import RateLimiter
+
+SS_AUTH = ("ss-api-key", "ss-api-secret")
+SB_HEADERS = {"Authorization": "Bearer sb-personal-access-token", "shipbob_channel_id": "401"}
+SM_HEADERS = {"Api-Key": "sm-api-key"}
+
+
+def ss_order(key: str | None = "F-1", **changes) -> dict:
+    order = {"orderNumber": "#1001", "orderKey": key, "orderDate": "2025-03-04T15:30:00",
+             "orderStatus": "awaiting_shipment", "billTo": {"name": "Ada Lovelace"},
+             "shipTo": {"name": "Ada Lovelace", "street1": "100 N Racine Ave",
+                        "city": "Chicago", "state": "IL", "postalCode": "60607",
+                        "country": "US"},
+             "items": [{"sku": "WIDGET-1", "name": "Widget", "quantity": 1}],
+             "advancedOptions": {"storeId": 310001}}
+    if key is None:
+        del order["orderKey"]
+    order.update(changes)
+    return order
+
+
+def sb_order(reference: str = "F-1", **changes) -> dict:
+    order = {"reference_id": reference, "order_number": "#1001", "type": "DTC",
+             "shipping_method": "Standard",
+             "recipient": {"name": "Ada Lovelace",
+                           "address": {"address1": "100 N Racine Ave", "city": "Chicago",
+                                       "state": "IL", "country": "US", "zip_code": "60607"}},
+             "products": [{"reference_id": "WIDGET-1", "name": "Widget", "quantity": 1}]}
+    order.update(changes)
+    return order
+
+
+def sm_order(key: str = "F-1", **changes) -> dict:
+    order = {"store_id": "7001", "order_key": key, "order_number": "#1001",
+             "ordered_at": "2025-03-04T15:30:00", "status": "unfulfilled",
+             "ship_to": {"name": "Ada Lovelace", "address1": "100 N Racine Ave",
+                         "city": "Chicago", "state": "IL", "zip": "60607",
+                         "country_code": "US"},
+             "items": [{"sku": "WIDGET-1", "name": "Widget", "quantity": 1}]}
+    order.update(changes)
+    return order
+
+
+@pytest.fixture
+def ss(serve_app, clock):
+    app = shipstation.create_app(clock=clock)
+    return serve_app(app), app.extensions["house"]
+
+
+@pytest.fixture
+def sb(serve_app, clock):
+    app = shipbob.create_app(clock=clock)
+    return serve_app(app) + "/1.0", app.extensions["house"]
+
+
+@pytest.fixture
+def sm(serve_app, clock):
+    app = shipmonk.create_app(clock=clock)
+    return serve_app(app), app.extensions["house"]
+
+
+# ---------------------------------------------------------------- shared machinery
+
+
+def test_does_a_fixed_window_start_over_when_it_ends(clock):
+    limiter = RateLimiter(2, 60, clock=clock)
+    assert limiter.hit("k").allowed
+    clock.advance(30)
+    assert limiter.hit("k").allowed
+    refused = limiter.hit("k")
+    assert (refused.allowed, refused.remaining, refused.reset) == (False, 0, 30)
+    assert limiter.hit("other").allowed  # callers are counted apart
+    clock.advance(30)
+    assert limiter.hit("k").remaining == 1
+
+
+def test_does_a_sliding_window_free_one_slot_at_a_time(clock):
+    limiter = RateLimiter(2, 60, sliding=True, clock=clock)
+    limiter.hit("k")
+    clock.advance(30)
+    limiter.hit("k")
+    assert limiter.hit("k").reset == 30
+    clock.advance(31)
+    decision = limiter.hit("k")
+    assert decision.allowed and decision.remaining == 0
+    assert not limiter.hit("k").allowed
+
+
+def test_can_the_rate_limit_be_switched_off(ss):
+    root, _ = ss
+    requests.post(f"{root}/_control/rate-limit", json={"limit": 1}, timeout=5)
+    assert requests.get(f"{root}/stores", auth=SS_AUTH, timeout=5).status_code == 200
+    assert requests.get(f"{root}/stores", auth=SS_AUTH, timeout=5).status_code == 429
+    requests.post(f"{root}/_control/rate-limit", json={"enabled": False}, timeout=5)
+    assert all(requests.get(f"{root}/stores", auth=SS_AUTH, timeout=5).status_code == 200
+               for _ in range(3))
+
+
+def test_does_reset_forget_orders_counters_and_faults(ss):
+    root, house = ss
+    requests.post(f"{root}/orders/createorders", json=[ss_order()], auth=SS_AUTH, timeout=5)
+    requests.post(f"{root}/_control/fail", json={"mode": "error", "count": 5}, timeout=5)
+    assert requests.post(f"{root}/_control/reset", timeout=5).status_code == 200
+    assert house.orders == {} and requests.get(f"{root}/_control/creations", timeout=5).json() == {}
+    assert requests.get(f"{root}/stores", auth=SS_AUTH, timeout=5).status_code == 200
+
+
+def test_does_a_fault_last_exactly_its_count(sm):
+    root, _ = sm
+    requests.post(f"{root}/_control/fail", json={"mode": "error", "count": 2}, timeout=5)
+    statuses = [requests.get(f"{root}/orders", params={"storeId": "7001"}, headers=SM_HEADERS,
+                             timeout=5).status_code for _ in range(3)]
+    assert statuses == [500, 500, 200]
+
+
+def test_is_an_unknown_fault_mode_refused(sm):
+    root, _ = sm
+    response = requests.post(f"{root}/_control/fail", json={"mode": "explode"}, timeout=5)
+    assert response.status_code == 400 and "mode" in response.json()["error"]
+
+
+# ---------------------------------------------------------------- ShipStation
+
+
+@pytest.mark.parametrize("auth", [None, ("ss-api-key", "wrong"), ("someone", "ss-api-secret")])
+def test_shipstation_refuses_requests_without_its_key_and_secret(ss, auth):
+    root, _ = ss
+    response = requests.get(f"{root}/stores", auth=auth, timeout=5)
+    assert response.status_code == 401
+
+
+def test_shipstation_answers_with_rate_headers_and_a_429_body(ss, clock):
+    root, _ = ss
+    requests.post(f"{root}/_control/rate-limit", json={"limit": 2, "window": 60}, timeout=5)
+    first = requests.get(f"{root}/stores", auth=SS_AUTH, timeout=5)
+    assert (first.headers["X-Rate-Limit-Limit"], first.headers["X-Rate-Limit-Remaining"],
+            first.headers["X-Rate-Limit-Reset"]) == ("2", "1", "60")
+    clock.advance(20)
+    requests.get(f"{root}/stores", auth=SS_AUTH, timeout=5)
+    limited = requests.get(f"{root}/stores", auth=SS_AUTH, timeout=5)
+    assert limited.status_code == 429 and limited.json() == {"message": "Too Many Requests"}
+    assert limited.headers["X-Rate-Limit-Remaining"] == "0"
+    assert limited.headers["X-Rate-Limit-Reset"] == "40"
+
+
+def test_shipstation_server_errors_have_its_exception_body(ss):
+    root, _ = ss
+    requests.post(f"{root}/_control/fail", json={"mode": "error"}, timeout=5)
+    response = requests.get(f"{root}/stores", auth=SS_AUTH, timeout=5)
+    assert response.status_code == 500
+    assert {"Message", "ExceptionMessage", "ExceptionType"} <= set(response.json())
+
+
+@pytest.mark.parametrize("missing", ["orderNumber", "orderDate", "orderStatus", "billTo",
+                                     "shipTo"])
+def test_shipstation_refuses_an_order_without_a_required_field(ss, missing):
+    root, house = ss
+    order = ss_order()
+    del order[missing]
+    response = requests.post(f"{root}/orders/createorders", json=[ss_order("F-0"), order],
+                             auth=SS_AUTH, timeout=5)
+    assert response.status_code == 400
+    assert list(response.json()["ModelState"]) == [f"apiOrders[1].{missing}"]
+    assert house.orders == {}
+
+
+def test_shipstation_refuses_an_unknown_status_and_more_than_100_orders(ss):
+    root, _ = ss
+    bad = requests.post(f"{root}/orders/createorder", json=ss_order(orderStatus="sent"),
+                        auth=SS_AUTH, timeout=5)
+    assert bad.status_code == 400 and "apiOrder.orderStatus" in bad.json()["ModelState"]
+    many = [ss_order(f"F-{i}") for i in range(101)]
+    response = requests.post(f"{root}/orders/createorders", json=many, auth=SS_AUTH, timeout=5)
+    assert response.status_code == 400 and "100" in str(response.json()["ModelState"])
+
+
+def test_shipstation_upserts_by_order_key_and_duplicates_without_one(ss):
+    root, house = ss
+    post = lambda orders: requests.post(f"{root}/orders/createorders", json=orders,  # noqa: E731
+                                        auth=SS_AUTH, timeout=5).json()["results"]
+    [first] = post([ss_order("F-1")])
+    [second] = post([ss_order("F-1", customerEmail="new@example.com")])
+    assert first["success"] and second["success"]
+    assert first["orderId"] == second["orderId"]
+    listed = requests.get(f"{root}/orders", params={"orderNumber": "#1001"}, auth=SS_AUTH,
+                          timeout=5).json()
+    assert listed["total"] == 1 and listed["orders"][0]["customerEmail"] == "new@example.com"
+    keyless = post([ss_order(None), ss_order(None)])
+    assert keyless[0]["orderKey"] != keyless[1]["orderKey"]
+    assert len(house.orders) == 3
+
+
+def test_shipstation_keeps_shipped_and_cancelled_orders_unchanged(ss):
+    root, house = ss
+    post = lambda order: requests.post(f"{root}/orders/createorders", json=[order],  # noqa: E731
+                                       auth=SS_AUTH, timeout=5).json()["results"][0]
+    created = post(ss_order("F-1"))
+    requests.post(f"{root}/_control/ship", json={"key": "F-1", "packages": [
+        {"tracking_number": "1Z1"}]}, timeout=5)
+    resent = post(ss_order("F-1", orderStatus="cancelled"))
+    assert not resent["success"] and "shipped" in resent["errorMessage"]
+    assert resent["orderId"] == created["orderId"]
+    assert house.orders[created["orderId"]]["orderStatus"] == "shipped"
+    assert house.creations["F-1"] == 1
+
+
+@pytest.mark.parametrize("change, words", [
+    ({"items": [{"sku": "NOPE", "name": "x", "quantity": 1}]}, "SKU 'NOPE'"),
+    ({"items": [{"sku": "SOLDOUT-1", "name": "x", "quantity": 1}]}, "Insufficient stock"),
+    ({"shipTo": {"name": "A", "street1": "1 Main St", "city": "Chicago", "state": "IL",
+                 "postalCode": "ABCDE", "country": "US"}}, "postal code 'ABCDE'"),
+    ({"advancedOptions": {"storeId": 42}}, "storeId 42"),
+])
+def test_shipstation_results_carry_the_warehouse_refusal(ss, change, words):
+    root, house = ss
+    response = requests.post(f"{root}/orders/createorders", json=[ss_order(**change)],
+                             auth=SS_AUTH, timeout=5).json()
+    assert response["hasErrors"]
+    [result] = response["results"]
+    assert not result["success"] and result["orderId"] is None
+    assert words in result["errorMessage"]
+    assert house.orders == {}
+
+
+def test_shipstation_lists_shipments_and_fulfillments_apart(ss):
+    root, _ = ss
+    requests.post(f"{root}/orders/createorders", json=[ss_order("F-1")], auth=SS_AUTH,
+                  timeout=5)
+    requests.post(f"{root}/_control/ship", json={"key": "F-1", "packages": [
+        {"tracking_number": "A", "via": "shipment"},
+        {"tracking_number": "B", "via": "fulfillment"}]}, timeout=5)
+    params = {"orderNumber": "#1001"}
+    shipments = requests.get(f"{root}/shipments", params=params, auth=SS_AUTH, timeout=5).json()
+    fulfillments = requests.get(f"{root}/fulfillments", params=params, auth=SS_AUTH,
+                                timeout=5).json()
+    assert [s["trackingNumber"] for s in shipments["shipments"]] == ["A"]
+    assert [f["trackingNumber"] for f in fulfillments["fulfillments"]] == ["B"]
+    assert {"carrierCode", "serviceCode", "shipDate", "voided"} <= set(shipments["shipments"][0])
+
+
+# ---------------------------------------------------------------- ShipBob
+
+
+@pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer nope"},
+                                     {"Authorization": "sb-personal-access-token"}])
+def test_shipbob_refuses_requests_without_its_token(sb, headers):
+    root, _ = sb
+    assert requests.get(f"{root}/channel", headers=headers, timeout=5).status_code == 401
+
+
+def test_shipbob_wants_a_writable_channel_header_spelled_with_underscores(sb):
+    root, house = sb
+    token = {"Authorization": SB_HEADERS["Authorization"]}
+    missing = requests.post(f"{root}/order", json=sb_order(), headers=token, timeout=5)
+    assert missing.status_code == 400 and "shipbob_channel_id" in missing.json()["errors"]
+    dashed = requests.post(f"{root}/order", json=sb_order(),
+                           headers={**token, "shipbob-channel-id": "401"}, timeout=5)
+    assert dashed.status_code == 400
+    read_only = requests.post(f"{root}/order", json=sb_order(),
+                              headers={**token, "shipbob_channel_id": "402"}, timeout=5)
+    assert read_only.status_code == 403
+    assert house.orders == {}
+
+
+@pytest.mark.parametrize("change, field", [
+    ({"reference_id": ""}, "ReferenceId"),
+    ({"reference_id": "x" * 301}, "ReferenceId"),
+    ({"shipping_method": None}, "ShippingMethod"),
+    ({"recipient": None}, "Recipient"),
+    ({"products": []}, "Products"),
+    ({"products": [{"reference_id": "WIDGET-1", "quantity": 0}]}, "Products[0].Quantity"),
+])
+def test_shipbob_answers_invalid_orders_with_problem_details(sb, change, field):
+    root, _ = sb
+    response = requests.post(f"{root}/order", json=sb_order(**change), headers=SB_HEADERS,
+                             timeout=5)
+    body = response.json()
+    assert response.status_code == 400
+    assert body["status"] == 400 and body["title"] and field in body["errors"]
+
+
+def test_shipbob_refuses_a_repeated_reference_on_the_same_channel_only(sb, serve_app):
+    root, house = sb
+    assert requests.post(f"{root}/order", json=sb_order(), headers=SB_HEADERS,
+                         timeout=5).status_code == 201
+    again = requests.post(f"{root}/order", json=sb_order(), headers=SB_HEADERS, timeout=5)
+    assert again.status_code == 422
+    assert again.json() == {"": ["Cannot insert order with existing ReferenceId"]}
+    assert house.creations["F-1"] == 1
+    app = shipbob.create_app(channels=(
+        {"id": 401, "name": "A", "scopes": ("orders_write",)},
+        {"id": 403, "name": "B", "scopes": ("orders_write",)}))
+    other_root = serve_app(app) + "/1.0"
+    for channel in ("401", "403"):
+        response = requests.post(f"{other_root}/order", json=sb_order(),
+                                 headers={**SB_HEADERS, "shipbob_channel_id": channel}, timeout=5)
+        assert response.status_code == 201
+
+
+@pytest.mark.parametrize("change, field", [
+    ({"products": [{"reference_id": "NOPE", "name": "x", "quantity": 1}]},
+     "Products[0].ReferenceId"),
+    ({"products": [{"reference_id": "GADGET-2", "name": "x", "quantity": 201}]},
+     "Products[0].Quantity"),
+    ({"recipient": {"name": "A", "address": {"address1": "1 Main", "city": "Chicago",
+                                             "country": "US", "zip_code": "00000"}}},
+     "Recipient.Address.ZipCode"),
+])
+def test_shipbob_refuses_what_its_warehouse_cannot_fill(sb, change, field):
+    root, house = sb
+    response = requests.post(f"{root}/order", json=sb_order(**change), headers=SB_HEADERS,
+                             timeout=5)
+    assert response.status_code == 422 and list(response.json()) == [field]
+    assert house.orders == {}
+
+
+def test_shipbob_rate_limit_slides_and_says_when_to_retry(sb, clock):
+    root, _ = sb
+    requests.post(f"{root.removesuffix('/1.0')}/_control/rate-limit",
+                  json={"limit": 2, "window": 60}, timeout=5)
+    first = requests.get(f"{root}/channel", headers=SB_HEADERS, timeout=5)
+    assert first.headers["x-remaining-calls"] == "1"
+    clock.advance(25)
+    requests.get(f"{root}/channel", headers=SB_HEADERS, timeout=5)
+    limited = requests.get(f"{root}/channel", headers=SB_HEADERS, timeout=5)
+    assert limited.status_code == 429
+    assert limited.headers["x-retry-after"] == "35"
+    assert limited.json() == {"statusCode": 429,
+                              "message": "Rate limit is exceeded. Try again in 35 seconds."}
+    clock.advance(35)
+    assert requests.get(f"{root}/channel", headers=SB_HEADERS, timeout=5).status_code == 200
+
+
+def test_shipbob_lists_by_reference_with_a_next_page_link(sb):
+    root, _ = sb
+    for i in range(3):
+        requests.post(f"{root}/order", json=sb_order(f"F-{i}"), headers=SB_HEADERS, timeout=5)
+    first = requests.get(f"{root}/order", params={"Limit": 2}, headers=SB_HEADERS, timeout=5)
+    assert len(first.json()) == 2
+    server = root.removesuffix("/1.0")
+    rest = requests.get(server + first.headers["next-page"], headers=SB_HEADERS, timeout=5)
+    assert len(rest.json()) == 1 and "next-page" not in rest.headers
+    chosen = requests.get(f"{root}/order", params=[("ReferenceIds", "F-0"),
+                                                   ("ReferenceIds", "F-2")],
+                          headers=SB_HEADERS, timeout=5).json()
+    assert sorted(o["reference_id"] for o in chosen) == ["F-0", "F-2"]
+
+
+def test_shipbob_cancel_reports_shipments_that_already_left(sb):
+    root, _ = sb
+    order = requests.post(f"{root}/order", json=sb_order(), headers=SB_HEADERS,
+                          timeout=5).json()
+    requests.post(f"{root.removesuffix('/1.0')}/_control/ship", json={
+        "key": "F-1", "packages": [{"tracking_number": "9400"}]}, timeout=5)
+    response = requests.post(f"{root}/order/{order['id']}/cancel", headers=SB_HEADERS,
+                             timeout=5).json()
+    [result] = response["canceled_shipment_results"]
+    assert result["is_success"] is False and result["shipment_id"]
+    assert requests.post(f"{root}/order/999/cancel", headers=SB_HEADERS,
+                         timeout=5).status_code == 404
+
+
+# ---------------------------------------------------------------- ShipMonk
+
+
+@pytest.mark.parametrize("headers", [{}, {"Api-Key": "nope"},
+                                     {"Authorization": "Basic " + base64.b64encode(
+                                         b"sm-api-key:").decode()}])
+def test_shipmonk_refuses_requests_without_its_api_key(sm, headers):
+    root, _ = sm
+    response = requests.post(f"{root}/order", json=sm_order(), headers=headers, timeout=5)
+    assert response.status_code == 401 and response.json() == {"message": "Unauthenticated."}
+
+
+def test_shipmonk_upserts_on_store_and_order_key(sm, serve_app):
+    root, house = sm
+    created = requests.post(f"{root}/order", json=sm_order(), headers=SM_HEADERS, timeout=5)
+    updated = requests.post(f"{root}/order", json=sm_order(order_number="#1001-B"),
+                            headers=SM_HEADERS, timeout=5)
+    assert (created.status_code, updated.status_code) == (201, 200)
+    assert created.json()["order_id"] == updated.json()["order_id"]
+    assert house.creations["F-1"] == 1
+    listed = requests.get(f"{root}/orders", params={"storeId": "7001", "orderKey": "F-1"},
+                          headers=SM_HEADERS, timeout=5).json()["orders"]
+    assert [o["order_number"] for o in listed] == ["#1001-B"]
+    two_stores = serve_app(shipmonk.create_app(store_ids=("7001", "7002")))
+    for store in ("7001", "7002"):
+        response = requests.post(f"{two_stores}/order", json=sm_order(store_id=store),
+                                 headers=SM_HEADERS, timeout=5)
+        assert response.status_code == 201
+
+
+def test_shipmonk_refuses_changes_to_a_fulfilled_order(sm):
+    root, house = sm
+    requests.post(f"{root}/order", json=sm_order(), headers=SM_HEADERS, timeout=5)
+    requests.post(f"{root}/_control/ship", json={"key": "F-1", "packages": [
+        {"tracking_number": "1Z1"}]}, timeout=5)
+    response = requests.post(f"{root}/order", json=sm_order(status="cancelled"),
+                             headers=SM_HEADERS, timeout=5)
+    assert response.status_code == 409 and "fulfilled" in response.json()["message"]
+    assert house.find("F-1")["order_status"] == "fulfilled"
+
+
+@pytest.mark.parametrize("change, field", [
+    ({"order_key": ""}, "order_key"),
+    ({"status": "shipped"}, "status"),
+    ({"ship_to": {"name": "A", "address1": "1 Main", "city": "Chicago", "zip": "60607"}},
+     "ship_to.country_code"),
+    ({"items": [{"sku": "WIDGET-1", "quantity": 0}]}, "items.0.quantity"),
+    ({"items": [{"sku": "NOPE", "quantity": 1}]}, "items.0.sku"),
+    ({"items": [{"sku": "SOLDOUT-1", "quantity": 1}]}, "items.0.quantity"),
+    ({"ship_to": {"name": "A", "address1": "1 Main", "city": "Chicago", "zip": "6060",
+                  "country_code": "US"}}, "ship_to.zip"),
+])
+def test_shipmonk_refuses_invalid_orders_with_field_errors(sm, change, field):
+    root, house = sm
+    response = requests.post(f"{root}/order", json=sm_order(**change), headers=SM_HEADERS,
+                             timeout=5)
+    assert response.status_code == 422 and field in response.json()["errors"]
+    assert house.orders == {}
+
+
+def test_shipmonk_refuses_a_store_the_key_does_not_own(sm):
+    root, _ = sm
+    response = requests.post(f"{root}/order", json=sm_order(store_id="7002"),
+                             headers=SM_HEADERS, timeout=5)
+    assert response.status_code == 404 and "7002" in response.json()["message"]
+
+
+def test_shipmonk_rate_limit_says_when_to_retry(sm, clock):
+    root, _ = sm
+    requests.post(f"{root}/_control/rate-limit", json={"limit": 1, "window": 60}, timeout=5)
+    params = {"storeId": "7001"}
+    ok = requests.get(f"{root}/orders", params=params, headers=SM_HEADERS, timeout=5)
+    assert ok.headers["X-RateLimit-Remaining"] == "0"
+    clock.advance(10)
+    limited = requests.get(f"{root}/orders", params=params, headers=SM_HEADERS, timeout=5)
+    assert limited.status_code == 429 and limited.headers["Retry-After"] == "50"
+    assert limited.json() == {"message": "Too Many Attempts."}
