@@ -6,7 +6,11 @@ raises ``UnknownAdapter``: a missing adapter is an error, never a silent ``None`
 from __future__ import annotations
 
 from adapters.base import CarrierTracker, HouseAdapter, PullHouse
+from adapters.carriers import DHLExpressTracker, FedExTracker, UPSTracker, USPSTracker
 from adapters.sandbox import SandboxCarrier, SandboxHouse
+from adapters.shipbob import ShipBobHouse
+from adapters.shipmonk import ShipMonkHouse
+from adapters.shipstation import ShipStationHouse
 
 HouseClass = type[HouseAdapter] | type[PullHouse]
 
@@ -20,10 +24,11 @@ def _by_key(*classes):
 
 
 #: every house the product supports, in the order the listing shows them
-HOUSES: dict[str, HouseClass] = _by_key(SandboxHouse)
+HOUSES: dict[str, HouseClass] = _by_key(ShipStationHouse, ShipBobHouse, ShipMonkHouse, SandboxHouse)
 
 #: every carrier whose tracking API we read
-CARRIERS: dict[str, type[CarrierTracker]] = _by_key(SandboxCarrier)
+CARRIERS: dict[str, type[CarrierTracker]] = _by_key(USPSTracker, UPSTracker, FedExTracker,
+                                                    DHLExpressTracker, SandboxCarrier)
 
 
 def get_house(key: str) -> HouseClass:

@@ -13,10 +13,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from adapters.sandbox import API_KEY_FORMAT  # noqa: F401 (documents the key format used below)
 
-SANDBOX_KEY = "sbx_feedfacecafe0001"
-PASSWORD = "correct horse battery"
+from testkit import CUSTOMER, PASSWORD, SANDBOX_KEY, Browserless, Clock  # noqa: F401
 
 
 # ------------------------------------------------------------------ network guard
@@ -122,20 +120,6 @@ def redis_conn(redis_url):
 # ------------------------------------------------------------------ clock and app
 
 
-class Clock:
-    """A clock a test sets and advances; the app and the Sandbox read it."""
-
-    def __init__(self, start: datetime):
-        self.at = start
-
-    def __call__(self) -> datetime:
-        return self.at
-
-    def advance(self, **delta) -> datetime:
-        self.at += timedelta(**delta)
-        return self.at
-
-
 @pytest.fixture
 def clock():
     return Clock(datetime(2026, 11, 2, 9, 0, 0))
@@ -180,33 +164,6 @@ def make_user(app):
             db.session.commit()
             return user.id
     return make
-
-
-class Browserless:
-    """A test client that logs in and posts forms with their CSRF token, like a browser."""
-
-    def __init__(self, client):
-        self.client = client
-
-    def csrf(self, path: str) -> str:
-        import re
-        page = self.client.get(path).get_data(as_text=True)
-        match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page)
-        assert match, f"no CSRF token on {path}"
-        return match.group(1)
-
-    def login(self, email: str, password: str = PASSWORD):
-        token = self.csrf("/login")
-        return self.client.post("/login", data={"email": email, "password": password,
-                                                "csrf_token": token})
-
-    def get(self, path, **kw):
-        return self.client.get(path, **kw)
-
-    def post(self, path, data=None, *, form_page: str | None = None, **kw):
-        data = dict(data or {})
-        data.setdefault("csrf_token", self.csrf(form_page or path))
-        return self.client.post(path, data=data, **kw)
 
 
 @pytest.fixture
@@ -266,11 +223,6 @@ def product(app):
             db.session.commit()
             return p.id
     return make
-
-
-CUSTOMER = {"first_name": "Grace", "last_name": "Hopper", "email": "grace@example.com",
-            "phone": "", "address1": "1 Navy Way", "address2": "", "city": "Arlington",
-            "state": "VA", "postal_code": "22202", "country": "US"}
 
 
 @pytest.fixture

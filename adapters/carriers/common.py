@@ -17,7 +17,7 @@ import hashlib
 import re
 import threading
 from datetime import datetime
-from typing import Any, ClassVar, Sequence
+from typing import ClassVar, Sequence
 
 import attr
 import karrio.lib as karrio_lib
@@ -54,7 +54,8 @@ KARRIO_STATUSES: dict[str, CarrierStatus] = {
 INTERNAL_ERROR = "SHIPPING_SDK_INTERNAL_ERROR"
 _URLOPEN = re.compile(r"^<urlopen error (?:\[Errno -?\d+\] )?(.*)>$")
 
-_caches: dict[str, Any] = {}
+#: one token cache per connection key, for the life of the process
+_caches: dict[str, karrio_lib.Cache] = {}
 _caches_lock = threading.Lock()
 
 
@@ -82,6 +83,7 @@ def with_base_url(settings_class: type) -> type:
 
 
 def chunks(numbers: Sequence[str], size: int) -> list[Sequence[str]]:
+    """``numbers`` in runs of at most ``size``, in order."""
     return [numbers[i:i + size] for i in range(0, len(numbers), size)]
 
 
@@ -128,7 +130,7 @@ class KarrioTracker(CarrierTracker):
         digest = hashlib.sha256(secrets.encode()).hexdigest()
         return f"{self.karrio_carrier}|{self._server()}|{digest}"
 
-    def _cache(self):
+    def _cache(self) -> karrio_lib.Cache:
         with _caches_lock:
             return _caches.setdefault(self._connection_key(), karrio_lib.Cache())
 

@@ -33,7 +33,7 @@ class DHLExpressTracker(KarrioTracker):
         return {"site_id": self.credentials.get("site_id", ""),
                 "password": self.credentials.get("password", "")}
 
-    def _unused_carrier_status(self, detail: TrackingDetails) -> CarrierStatus | None:
+    def carrier_status(self, detail: TrackingDetails) -> CarrierStatus | None:
         """karrio files DHL's RT ("returned to shipper") under delivery failures."""
         if detail.events and detail.events[0].code == "RT":
             return CarrierStatus.RETURNED

@@ -44,7 +44,7 @@ class USPSTracker(KarrioTracker):
         return {"client_id": self.credentials.get("client_id", ""),
                 "client_secret": self.credentials.get("client_secret", "")}
 
-    def _unused_carrier_status(self, detail: TrackingDetails) -> CarrierStatus | None:
+    def carrier_status(self, detail: TrackingDetails) -> CarrierStatus | None:
         if not detail.events:
             return None
         latest = detail.events[0]

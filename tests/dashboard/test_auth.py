@@ -1,7 +1,7 @@
 """Logging in, roles, CSRF and the login wall."""
 import re
 
-from conftest import PASSWORD
+from testkit import PASSWORD
 
 
 def test_every_page_needs_login(app):
@@ -15,7 +15,7 @@ def test_every_page_needs_login(app):
 
 
 def test_login_with_wrong_password_says_so_and_logs_nobody_in(app, make_user):
-    from conftest import Browserless
+    from testkit import Browserless
     make_user("ada@example.com")
     c = Browserless(app.test_client())
     response = c.login("ada@example.com", "wrong password")
@@ -25,7 +25,7 @@ def test_login_with_wrong_password_says_so_and_logs_nobody_in(app, make_user):
 
 
 def test_inactive_user_cannot_log_in(app, make_user):
-    from conftest import Browserless
+    from testkit import Browserless
     from dashboard.extensions import db
     from dashboard.models import User
     uid = make_user("gone@example.com")
@@ -37,7 +37,7 @@ def test_inactive_user_cannot_log_in(app, make_user):
 
 
 def test_login_redirects_only_to_same_site_paths(app, make_user):
-    from conftest import Browserless
+    from testkit import Browserless
     make_user("ada@example.com")
     c = Browserless(app.test_client())
     token = c.csrf("/login")

@@ -2,7 +2,7 @@
 import pytest
 from sqlalchemy import select
 
-from conftest import SANDBOX_KEY
+from testkit import SANDBOX_KEY
 
 
 def _accounts(app):
