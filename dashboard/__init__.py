@@ -43,9 +43,14 @@ def create_app(config: dict | None = None) -> Flask:
     login_manager.session_protection = "strong"
     credentials.init_app(app)
 
-    from dashboard import auth, board, cli, fulfillments, orders, plugins, products, templating
-    for module in (auth, board, plugins, products, orders, fulfillments):
+    from dashboard import (api, api_users, auth, board, carriers, cli, fulfillments, imports,
+                           mappings, orders, plugins, products, review, shipworks, templating,
+                           webhooks)
+    for module in (auth, board, plugins, products, orders, fulfillments, review, imports,
+                   mappings, carriers, api_users, api, shipworks, webhooks):
         app.register_blueprint(module.bp)
+    for module in (api, shipworks, webhooks):  # they authenticate each call their own way
+        csrf.exempt(module.bp)
     cli.init_app(app)
     templating.init_app(app)
 

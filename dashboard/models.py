@@ -93,6 +93,8 @@ class Product(db.Model):
         ForeignKey("house_account.id"), index=True)
     #: extra hours an order of this product waits in Hold before it is sent
     hold_delay_hours: Mapped[int] = mapped_column(Integer, default=0)
+    #: how this product ships (a ship profile of its house account); None: the default
+    ship_profile_id: Mapped[int | None] = mapped_column(ForeignKey("ship_profile.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
     house_account: Mapped[HouseAccount | None] = relationship()
@@ -151,6 +153,8 @@ class Fulfillment(db.Model):
         Index("ix_fulfillment_status_updated", "status", "updated_at", "id"),
         Index("ix_fulfillment_reason", "failure_reason", "status"),
         Index("ix_fulfillment_created", "created_at", "id"),
+        Index("ix_fulfillment_account_updated", "house_account_id", "updated_at", "id"),
+        Index("ix_fulfillment_account_created", "house_account_id", "created_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -270,3 +274,100 @@ class DispatchRun(db.Model):
     failed: Mapped[int] = mapped_column(Integer, default=0)
     deferred: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str] = mapped_column(Text, default="")
+
+
+class SkuMapping(db.Model):
+    """A product SKU that a house knows under another code."""
+
+    __table_args__ = (UniqueConstraint("house_account_id", "product_sku"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    house_account_id: Mapped[int] = mapped_column(ForeignKey("house_account.id"), index=True)
+    product_sku: Mapped[str] = mapped_column(String(64))
+    house_sku: Mapped[str] = mapped_column(String(100))
+
+
+class ShipProfile(db.Model):
+    """How orders ship from one house account (Konnektive's Ship Profiles): the house's
+    code for the service, and the carrier and method it means."""
+
+    __table_args__ = (UniqueConstraint("house_account_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    house_account_id: Mapped[int] = mapped_column(ForeignKey("house_account.id"), index=True)
+    name: Mapped[str] = mapped_column(String(80))
+    house_code: Mapped[str] = mapped_column(String(100))
+    carrier: Mapped[str] = mapped_column(String(40), default="")
+    method: Mapped[str] = mapped_column(String(80), default="")
+    #: used for products without a profile of their own
+    is_default: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class WebhookEvent(db.Model):
+    """A house's webhook delivery, stored once: a repeat finds its id and changes nothing."""
+
+    __table_args__ = (UniqueConstraint("source", "event_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: the route it came in on: shipstation, shipbob, shipmonk
+    source: Mapped[str] = mapped_column(String(20))
+    event_id: Mapped[str] = mapped_column(String(200))
+    house_account_id: Mapped[int] = mapped_column(ForeignKey("house_account.id"), index=True)
+    fulfillment_id: Mapped[int | None] = mapped_column(ForeignKey("fulfillment.id"), index=True)
+    received_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    outcome: Mapped[str] = mapped_column(Text, default="")
+
+
+api_user_account = db.Table(
+    "api_user_account",
+    db.Column("api_user_id", ForeignKey("api_user.id", ondelete="CASCADE"), primary_key=True),
+    db.Column("house_account_id", ForeignKey("house_account.id", ondelete="CASCADE"),
+              primary_key=True),
+)
+
+
+class ApiUser(db.Model):
+    """A login for a pull house calling our API. It cannot log into the dashboard."""
+
+    #: endpoint permissions an API user can be granted
+    PERMISSIONS = ("order_query", "fulfillment_query", "fulfillment_update")
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    login_id: Mapped[str] = mapped_column(String(32), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(256))
+    label: Mapped[str] = mapped_column(String(120), default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: addresses and CIDR ranges, one per line
+    ip_allowlist: Mapped[str] = mapped_column(Text, default="")
+    #: granted PERMISSIONS, comma-separated
+    permissions: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(254), default="")
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    accounts: Mapped[list[HouseAccount]] = relationship(secondary=api_user_account)
+
+
+class CarrierAccount(db.Model):
+    """Credentials for a carrier's tracking API (USPS, UPS, FedEx, DHL Express)."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    carrier_key: Mapped[str] = mapped_column(String(40), index=True)
+    title: Mapped[str] = mapped_column(String(120))
+    credentials_encrypted: Mapped[str] = mapped_column(Text)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: the carrier asked us to slow down until then
+    paused_until: Mapped[datetime | None] = mapped_column(DateTime)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class TrackingImport(db.Model):
+    """An uploaded tracking CSV, kept between its preview and its application."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    content: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(254))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    applied_at: Mapped[datetime | None] = mapped_column(DateTime)
+    summary: Mapped[str] = mapped_column(Text, default="")

@@ -1,0 +1,6 @@
+"""House webhook routes (ShipStation, ShipBob, ShipMonk)."""
+from __future__ import annotations
+
+from flask import Blueprint
+
+bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
