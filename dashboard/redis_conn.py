@@ -16,7 +16,7 @@ import redis
 
 def embedded_url(instance_dir: str | os.PathLike) -> str:
     """Start (or reuse) the embedded Redis for ``instance_dir`` and return its URL."""
-    folder = Path(instance_dir) / "redis"
+    folder = (Path(instance_dir) / "redis").resolve()
     folder.mkdir(parents=True, exist_ok=True)
     sock = folder / "redis.sock"
     url = f"unix://{sock}"
