@@ -52,3 +52,61 @@ class Browserless:
         return self.client.post(path, data=data, **kw)
 
 
+
+
+def bulk_hold(app, account_id: int, sku: str, count: int, at: datetime,
+              *, price: str = "10.00") -> list[int]:
+    """Insert ``count`` held fulfillments of one product quickly (Core, batched), each with
+    its own order, item and first event; returns their ids in creation order."""
+    from decimal import Decimal
+
+    from sqlalchemy import bindparam, insert, select
+
+    from dashboard.extensions import db
+    from dashboard.models import (Fulfillment, FulfillmentEvent, FulfillmentItem, Order,
+                                  OrderItem, Product)
+    with app.app_context():
+        product = db.session.scalar(select(Product).where(Product.sku == sku))
+        if product is None:
+            product = Product(name=f"Product {sku}", sku=sku, price=Decimal(price),
+                              house_account_id=account_id)
+            db.session.add(product)
+            db.session.flush()
+        ids: list[int] = []
+        for start in range(0, count, 1000):
+            n = min(1000, count - start)
+            order_ids = db.session.scalars(insert(Order).returning(
+                Order.id, sort_by_parameter_order=True), [{
+                "email": f"c{start + i}@example.com", "first_name": "Casey",
+                "last_name": f"Buyer{start + i}", "phone": "", "address1": "1 Main St",
+                "address2": "", "city": "Austin", "state": "TX", "postal_code": "73301",
+                "country": "US", "total": Decimal(price), "created_at": at, "updated_at": at,
+                "created_by": "bulk"} for i in range(n)]).all()
+            item_ids = db.session.scalars(insert(OrderItem).returning(
+                OrderItem.id, sort_by_parameter_order=True), [{
+                "order_id": oid, "product_id": product.id, "name": product.name, "sku": sku,
+                "quantity": 1, "price": Decimal(price), "shippable": True}
+                for oid in order_ids]).all()
+            f_ids = db.session.scalars(insert(Fulfillment).returning(
+                Fulfillment.id, sort_by_parameter_order=True), [{
+                "reference": Fulfillment.new_reference(), "order_id": oid,
+                "house_account_id": account_id, "status": "hold", "due_at": at,
+                "created_at": at, "updated_at": at, "attempts": 0, "outcome_unknown": False,
+                "last_error": "", "carrier": "", "ship_method": "", "failure_message": "",
+                "carrier_exception": "", "tracking_stale": False, "is_reshipment": False,
+                "rma_number": ""} for oid in order_ids]).all()
+            db.session.execute(insert(FulfillmentItem), [{
+                "fulfillment_id": fid, "order_item_id": iid, "product_id": product.id,
+                "name": product.name, "sku": sku, "quantity": 1, "price": Decimal(price)}
+                for fid, iid in zip(f_ids, item_ids)])
+            items = OrderItem.__table__
+            db.session.execute(items.update().where(items.c.id == bindparam("_id"))
+                               .values(fulfillment_id=bindparam("_fid")),
+                               [{"_id": iid, "_fid": fid} for iid, fid in zip(item_ids, f_ids)])
+            db.session.execute(insert(FulfillmentEvent), [{
+                "fulfillment_id": fid, "from_status": None, "to_status": "hold",
+                "source": "order_entry", "actor": "bulk", "detail": "", "applied": True,
+                "created_at": at} for fid in f_ids])
+            db.session.commit()
+            ids.extend(f_ids)
+        return ids
