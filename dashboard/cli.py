@@ -102,19 +102,25 @@ def scheduler(interval: int):
     """Register the periodic jobs (idempotently) and run the scheduler in UTC."""
     import os
     import time
+    import warnings
     os.environ["TZ"] = "UTC"
     time.tzset()
-    from rq_scheduler import Scheduler
+    # rq-scheduler's crontab call warns about a future default; we run in UTC either way
+    warnings.filterwarnings("ignore", category=FutureWarning, module="rq_scheduler")
 
     from dashboard.redis_conn import connection
     from jobs.context import FlaskJob, configure_logging
-    from jobs.schedule import register
+    from jobs.schedule import ReconcilingScheduler, register, run_forever
     configure_logging()
-    sched = Scheduler(queue_name=current_app.config["RQ_QUEUE"], connection=connection(),
-                      interval=interval, job_class=FlaskJob)
-    for job_id, what in register(sched, current_app.config["RQ_QUEUE"]).items():
-        click.echo(f"schedule {job_id}: {what}")
-    sched.run()
+    queue_name = current_app.config["RQ_QUEUE"]
+
+    def make():
+        sched = ReconcilingScheduler(queue_name=queue_name, connection=connection(),
+                                     interval=interval, job_class=FlaskJob)
+        for job_id, what in register(sched, queue_name).items():
+            click.echo(f"schedule {job_id}: {what}")
+        return sched
+    run_forever(make)
 
 
 def init_app(app) -> None:

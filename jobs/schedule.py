@@ -3,11 +3,19 @@
 ``register`` reconciles the scheduler with this table: a new entry is added, an
 unchanged one is left alone, a changed one is replaced, and a scheduled job with our
 prefix that is no longer declared is removed. Restarts therefore neither duplicate nor
-drop schedules. The scheduler runs in UTC.
+drop schedules. The scheduler runs in UTC and reconciles at every tick, so a Redis that
+restarted empty gets its schedules back within one interval.
 """
 from __future__ import annotations
 
+import logging
+import time
 from dataclasses import dataclass
+
+import redis
+from rq_scheduler import Scheduler
+
+log = logging.getLogger(__name__)
 
 PREFIX = "periodic-"
 
@@ -48,3 +56,26 @@ def register(scheduler, queue_name: str, schedules=SCHEDULES) -> dict[str, str]:
         scheduler.cancel(job)
         done[job_id] = "removed"
     return done
+
+
+class ReconcilingScheduler(Scheduler):
+    """rq-scheduler that re-registers the periodic jobs before each tick."""
+
+    def __init__(self, *args, schedules=SCHEDULES, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._schedules = schedules
+
+    def enqueue_jobs(self):
+        register(self, self.queue_name, self._schedules)
+        return super().enqueue_jobs()
+
+
+def run_forever(make_scheduler, *, retry_seconds: float = 2.0) -> None:
+    """Run the scheduler, starting it again when Redis goes away and comes back."""
+    while True:
+        try:
+            make_scheduler().run()
+            return
+        except (redis.ConnectionError, redis.TimeoutError) as exc:
+            log.warning("scheduler lost Redis (%s); retrying in %.0f s", exc, retry_seconds)
+            time.sleep(retry_seconds)

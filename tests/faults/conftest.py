@@ -62,15 +62,38 @@ def shipstation(app):
 
 
 @pytest.fixture
-def child(app, tmp_path):
-    """Run ``python args...`` building the same app as the test (same DB, Redis, keys)."""
-    env = dict(os.environ)
-    env.update({"DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+def child_env(app):
+    """Environment that makes a child process build the same app as the test (same
+    database, Redis and keys), read when the child starts."""
+    def env(extra=None):
+        return {**os.environ, "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
                 "REDIS_URL": app.config["REDIS_URL"], "INSTANCE_DIR": app.config["INSTANCE_DIR"],
                 "SECRET_KEY": "test-secret", "FLASK_APP": "wsgi", "TZ": "UTC",
-                "PYTHONPATH": f"{ROOT}:{ROOT / 'tests'}"})
+                "PYTHONPATH": f"{ROOT}:{ROOT / 'tests'}", **(extra or {})}
+    return env
 
+
+@pytest.fixture
+def child(child_env):
+    """Run ``python args...`` to completion in the test's environment."""
     def run(*args, timeout=300, extra_env=None):
-        return subprocess.run([sys.executable, *args], cwd=ROOT, env={**env, **(extra_env or {})},
+        return subprocess.run([sys.executable, *args], cwd=ROOT, env=child_env(extra_env),
                               capture_output=True, text=True, timeout=timeout)
     return run
+
+
+@pytest.fixture
+def background(child_env):
+    """Start long-running children (workers, schedulers); all are killed at the end."""
+    procs = []
+
+    def start(*args):
+        proc = subprocess.Popen([sys.executable, *args], cwd=ROOT, env=child_env(),
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        procs.append(proc)
+        return proc
+    yield start
+    for proc in procs:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()
