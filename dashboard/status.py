@@ -53,6 +53,9 @@ ALLOWED: dict[Status, frozenset[Status]] = {
 _PROGRESS = {Status.PENDING: 1, Status.PENDING_SHIPMENT: 2, Status.SHIPPED: 3,
              Status.DELIVERED: 4, Status.RETURNED: 5}
 
+#: rows per UPDATE statement (SQLite caps bound parameters per statement)
+_CHUNK = 500
+
 #: statuses in which nothing more will happen
 FINAL = frozenset({Status.CANCELLED, Status.RETURNED})
 #: statuses whose records a house or carrier still moves
@@ -188,38 +191,48 @@ def move_many(ids: Iterable[int], target: Status | str, *, source: str, actor: s
         else:
             result.refused[fid] = state
 
-    for state, group in movable.items():
+    table = Fulfillment.__table__
+    for state, whole_group in movable.items():
         base = {"status": target.value, "updated_at": at, **common}
-        per_row_keys = sorted({k for fid in group for k in values.get(fid, {})})
-        if per_row_keys:
-            stmt = (update(Fulfillment.__table__)
-                    .where(Fulfillment.__table__.c.id == bindparam("_id"),
-                           Fulfillment.__table__.c.status == state, *where)
-                    .values(**base, **{k: bindparam("_v_" + k) for k in per_row_keys}))
-            session.execute(stmt, [
-                {"_id": fid, **{"_v_" + k: values.get(fid, {}).get(k) for k in per_row_keys}}
-                for fid in group])
-            moved_now = {row[0] for row in session.execute(
-                select(Fulfillment.id).where(Fulfillment.id.in_(group),
-                                             Fulfillment.status == target.value))}
-        else:
-            moved_now = {row[0] for row in session.execute(
-                update(Fulfillment.__table__)
-                .where(Fulfillment.__table__.c.id.in_(group),
-                       Fulfillment.__table__.c.status == state, *where)
-                .values(**base).returning(Fulfillment.__table__.c.id))}
-        for fid in group:
-            if fid in moved_now:
-                result.moved.append(fid)
-                events.append(_event_row(fid, state, target, source, actor,
-                                         details.get(fid, detail), True, at))
-            else:  # another writer moved it between our read and our update
-                result.refused[fid] = "changed"
+        for start in range(0, len(whole_group), _CHUNK):
+            group = whole_group[start:start + _CHUNK]
+            keys = sorted({k for fid in group for k in values.get(fid, {})})
+            guard = [table.c.status == state, *where]
+            if keys:  # each row its own values: one executemany, then one read of who moved
+                session.execute(
+                    update(table).where(table.c.id == bindparam("_id"), *guard)
+                    .values(**base, **{k: bindparam("_v_" + k) for k in keys}),
+                    [{"_id": fid, **{"_v_" + k: values.get(fid, {}).get(k) for k in keys}}
+                     for fid in group])
+                moved_now = set(session.scalars(select(table.c.id).where(
+                    table.c.id.in_(group), table.c.status == target.value,
+                    table.c.updated_at == at)))
+            else:
+                moved_now = set(session.scalars(
+                    update(table).where(table.c.id.in_(group), *guard).values(**base)
+                    .returning(table.c.id)))
+            for fid in group:
+                if fid in moved_now:
+                    result.moved.append(fid)
+                    events.append(_event_row(fid, state, target, source, actor,
+                                             details.get(fid, detail), True, at))
+                else:  # another writer moved it between our read and our update
+                    result.refused[fid] = "changed"
     if events:
         session.execute(insert(FulfillmentEvent.__table__), events)
-    # objects already loaded in this session must not show the old status
-    session.expire_all()
+    _expire_loaded(session, result.moved)
     return result
+
+
+def _expire_loaded(session, ids: list[int]) -> None:
+    """Objects of moved records already loaded in this session must not show the old
+    status; expire just those, not the whole session."""
+    from sqlalchemy.orm import object_session
+    from dashboard.models import Fulfillment
+    for fid in ids:
+        obj = session.identity_map.get(session.identity_key(Fulfillment, fid))
+        if obj is not None and object_session(obj) is session:
+            session.expire(obj)
 
 
 def record(fulfillment_id: int, *, source: str, actor: str = "", detail: str,

@@ -19,7 +19,7 @@ with app.app_context():
         from dashboard.house_accounts import adapter_for
         from dashboard.models import HouseAccount
         from dashboard.extensions import db
-        account = db.session.get(HouseAccount, next(iter(loaded.values()))[0].house_account_id)
+        account = db.session.get(HouseAccount, next(iter(loaded.values()))[0])
         adapter = adapter_for(account)
         payloads = [p for _f, p in loaded.values()]
         for start in range(0, len(payloads), adapter.batch_size):

@@ -1,0 +1,144 @@
+"""Benchmarks at scale, each beside the baseline that bounds it, run in one process tree at
+the same moment so the ratios hold on a noisy machine.
+
+    scripts/bench                 # everything, 10k and 100k dispatch, 100k and 1M pages
+    scripts/bench dispatch        # one part: dispatch, ratelimit, latency, api, pages
+    BENCH_QUICK=1 scripts/bench   # smaller sizes, for a quick look
+
+Prints a table and writes perf-results/bench.json. Uses PostgreSQL (BENCH_PG) and Redis
+(BENCH_REDIS, else an embedded one).
+"""
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import requests
+
+sys.path[:0] = [str(Path(__file__).resolve().parents[2]), str(Path(__file__).resolve().parent)]
+
+import harness  # noqa: E402
+
+QUICK = bool(os.environ.get("BENCH_QUICK"))
+RESULTS: list[dict] = []
+
+
+def result(part: str, metric: str, ours, baseline=None, unit: str = "", target: str = "",
+           ok: bool | None = None, note: str = "") -> None:
+    ratio = (ours / baseline) if (baseline and isinstance(ours, (int, float))) else None
+    RESULTS.append({"part": part, "metric": metric, "ours": ours, "baseline": baseline,
+                    "ratio": round(ratio, 3) if ratio else None, "unit": unit,
+                    "target": target, "met": ok, "note": note})
+    print(f"  {part:10} {metric:40} {ours!s:>12} {unit:8} "
+          f"{'' if baseline is None else f'baseline {baseline} ratio {ratio:.2f}'} "
+          f"{'' if ok is None else ('MET' if ok else 'MISSED')} {note}", flush=True)
+
+
+# ------------------------------------------------------------------ dispatch
+
+
+def _simulator(port: int, *extra):
+    return harness.process("-m", "simulators.shipstation", "--port", str(port), *extra,
+                           port_wait=port)
+
+
+def _baseline_orders_per_second(base: str, count: int) -> float:
+    """A plain HTTP client posting the same batches of 100 to the same simulator."""
+    session = requests.Session()
+    session.auth = ("ss-api-key", "ss-api-secret")
+    started = time.perf_counter()
+    for start in range(0, count, 100):
+        batch = [{
+            "orderNumber": f"B{start + i}", "orderKey": f"BASE{start + i:09d}",
+            "orderDate": "2026-11-28T10:00:00", "orderStatus": "awaiting_shipment",
+            "customerEmail": f"c{start + i}@example.com", "billTo": {"name": "Casey Buyer"},
+            "shipTo": {"name": "Casey Buyer", "street1": f"{i} Main St", "city": "Austin",
+                       "state": "TX", "postalCode": "73301", "country": "US"},
+            "items": [{"sku": "WIDGET-1", "name": "Product WIDGET-1", "quantity": 1,
+                       "unitPrice": 10.0}],
+            "advancedOptions": {"storeId": 310001}} for i in range(min(100, count - start))]
+        response = session.post(f"{base}/orders/createorders", json=batch, timeout=60)
+        response.raise_for_status()
+    return count / (time.perf_counter() - started)
+
+
+def _our_run(base: str, count: int) -> tuple[float, int]:
+    """The real dispatch job on a real RQ worker; orders/s and the worker's peak RSS."""
+    import redis
+    from rq import Queue
+    harness.fresh_database()
+    with harness.connect() as conn:
+        account = harness.add_account(conn, "shipstation", "Bench ShipStation", {
+            "api_key": "ss-api-key", "api_secret": "ss-api-secret", "store_id": "310001",
+            "base_url": base})
+        harness.load_fulfillments(conn, [account], count, status="hold")
+    conn = redis.Redis.from_url(harness.redis_url())
+    conn.flushdb()
+    Queue("fulfillment", connection=conn).enqueue("jobs.dispatch.send_now",
+                                                  kwargs={"account_id": account},
+                                                  job_timeout=7200)
+    started = time.perf_counter()
+    with harness.process("-m", "flask", "worker", "--burst") as worker, \
+            harness.PeakMemory(worker.pid) as memory:
+        worker.wait()
+    elapsed = time.perf_counter() - started
+    with harness.connect() as db:
+        pending = db.execute("SELECT count(*) FROM fulfillment WHERE status = 'pending'"
+                             ).fetchone()[0]
+    if pending != count:
+        raise RuntimeError(f"dispatch sent {pending} of {count}")
+    return count / elapsed, memory.peak
+
+
+def bench_dispatch() -> None:
+    sizes = (2_000, 10_000) if QUICK else (10_000, 100_000)
+    peaks = {}
+    for count in sizes:
+        port = harness.free_port()
+        with _simulator(port, "--no-rate-limit"):
+            base = f"http://127.0.0.1:{port}"
+            ours, peak = _our_run(base, count)
+            requests.post(f"{base}/_control/reset", timeout=10)
+            baseline = _baseline_orders_per_second(base, count)
+            creations = requests.get(f"{base}/_control/creations", timeout=30).json()
+        peaks[count] = peak
+        result("dispatch", f"orders/s at {count:,}", round(ours), round(baseline),
+               "orders/s", "≥ 0.8× raw client", ours >= 0.8 * baseline)
+        result("dispatch", f"created once each at {count:,}",
+               sum(1 for v in creations.values() if v == 1), count, "orders")
+    small, large = sizes
+    result("dispatch", f"worker peak RSS {small:,} → {large:,}",
+           round(peaks[large] / 2**20, 1), round(peaks[small] / 2**20, 1), "MiB",
+           "flat (≤ 1.25×)", peaks[large] <= 1.25 * peaks[small])
+
+
+PARTS = {"dispatch": bench_dispatch}
+
+
+def main(argv: list[str]) -> int:
+    chosen = argv or list(PARTS)
+    for name in chosen:
+        if name not in PARTS:
+            print(f"unknown part {name!r}; choose from {', '.join(PARTS)}")
+            return 2
+    print(f"benchmarks on {harness.database_url()} and {harness.redis_url()}"
+          f"{' (quick sizes)' if QUICK else ''}")
+    try:
+        for name in chosen:
+            print(f"== {name}", flush=True)
+            PARTS[name]()
+    finally:
+        harness.drop_database()
+        out = harness.ROOT / "perf-results"
+        out.mkdir(exist_ok=True)
+        (out / "bench.json").write_text(json.dumps(RESULTS, indent=2, default=str))
+    print(f"\n{len(RESULTS)} figures written to perf-results/bench.json")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
