@@ -11,7 +11,7 @@ from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from dashboard.config import Config
-from dashboard.extensions import csrf, db, login_manager, migrate
+from dashboard.extensions import csrf, db, limiter, login_manager, migrate
 
 #: endpoints reachable without a dashboard login (they authenticate their own way)
 PUBLIC_BLUEPRINTS = {"auth", "api", "webhooks", "shipworks"}
@@ -42,6 +42,7 @@ def create_app(config: dict | None = None) -> Flask:
     login_manager.login_message = "Please log in to see that page."
     login_manager.session_protection = "strong"
     credentials.init_app(app)
+    limiter.init_app(app)
 
     from dashboard import (api, api_users, auth, board, carriers, cli, fulfillments, imports,
                            mappings, orders, plugins, products, review, shipworks, templating,
@@ -53,6 +54,19 @@ def create_app(config: dict | None = None) -> Flask:
         csrf.exempt(module.bp)
     cli.init_app(app)
     templating.init_app(app)
+
+    @app.before_request
+    def refuse_nul_characters():
+        """No person types a NUL character and PostgreSQL cannot store one: refuse it
+        plainly before it reaches a query."""
+        if request.blueprint in PUBLIC_BLUEPRINTS - {"auth"}:
+            return None  # the API and webhooks answer in their own error shapes
+        for source in (request.args, request.form):
+            for name, value in source.items(multi=True):
+                if "\x00" in value:
+                    return (f"The field {name!r} contains a NUL character; remove it and try "
+                            "again.", 400, {"Content-Type": "text/plain; charset=utf-8"})
+        return None
 
     @app.before_request
     def require_login():
