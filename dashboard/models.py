@@ -155,6 +155,7 @@ class Fulfillment(db.Model):
         Index("ix_fulfillment_created", "created_at", "id"),
         Index("ix_fulfillment_account_updated", "house_account_id", "updated_at", "id"),
         Index("ix_fulfillment_account_created", "house_account_id", "created_at", "id"),
+        Index("ix_fulfillment_stale", "tracking_stale", "status", "updated_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -245,6 +246,12 @@ class Shipment(db.Model):
 
 class FulfillmentEvent(db.Model):
     """One line of a fulfillment's timeline: a move, or a late event that moved nothing."""
+
+    __table_args__ = (
+        #: the board's daily chart counts moves per target status and day from this alone
+        Index("ix_fulfillment_event_moves", "to_status", "created_at",
+              postgresql_include=["from_status", "applied"]),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     fulfillment_id: Mapped[int] = mapped_column(ForeignKey("fulfillment.id"), index=True)

@@ -118,7 +118,8 @@ def show(order_id: int):
             selectinload(Order.items),
             selectinload(Order.fulfillments).selectinload(Fulfillment.events),
             selectinload(Order.fulfillments).selectinload(Fulfillment.items),
-            selectinload(Order.fulfillments).selectinload(Fulfillment.house_account)))
+            selectinload(Order.fulfillments).selectinload(Fulfillment.house_account),
+            selectinload(Order.fulfillments).selectinload(Fulfillment.shipments)))
     if order is None:
         abort(404)
     unassigned = [i for i in order.items if i.fulfillment_id is None]
