@@ -12,13 +12,16 @@ the house may have received the request:
 - 401/403: not transient, ``FailureReason.CREDENTIALS``.
 
 Every other status comes back to the adapter, which knows the house's own error shapes;
-``error_message`` turns any of those bodies into one readable sentence.
+``error_message`` turns any of those bodies into one readable sentence. ``get_own_url``
+reads a full URL a house handed us (a webhook's resource) the same way, but only on the
+account's own API origin and without following redirects.
 """
 from __future__ import annotations
 
 import re
 from datetime import datetime, timezone
 from typing import Any, Sequence
+from urllib.parse import urlsplit
 
 import requests
 from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
@@ -129,6 +132,30 @@ def _not_sent(exc: requests.ConnectionError) -> bool:
     return isinstance(reason, (NewConnectionError, ConnectTimeoutError))
 
 
+class ForeignURL(ValueError):
+    """A URL a house handed us points outside the account's own API origin."""
+
+
+def origin(url: str) -> tuple[str, str, int | None]:
+    """(scheme, host, port) of ``url``, the port made explicit for http and https."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port
+    except ValueError:
+        port = -1  # an unreadable port never matches
+    return scheme, (parts.hostname or "").lower(), port or {"http": 80, "https": 443}.get(scheme)
+
+
+def same_origin(url: str, base_url: str) -> bool:
+    """Whether ``url`` is on the scheme, host and port of ``base_url``; a URL carrying a
+    user name or password never is (it would override the account's auth)."""
+    parts = urlsplit(url)
+    if parts.username is not None or parts.password is not None:
+        return False
+    return parts.scheme.lower() in ("http", "https") and origin(url) == origin(base_url)
+
+
 class HouseSession:
     """A ``requests.Session`` bound to one house account: base URL, auth, timeout, and
     the header that says when a rate limit lifts (``retry_after_header``)."""
@@ -147,9 +174,31 @@ class HouseSession:
              params: dict[str, Any] | Sequence[tuple[str, Any]] | None = None
              ) -> requests.Response:
         """Send one request; raises ``HouseCallFailed`` as the module docstring says."""
+        return self._request(method, self.base_url + path, json=json, params=params)
+
+    def get_own_url(self, url: str, *, params: dict[str, Any] | None = None
+                    ) -> requests.Response:
+        """GET a full URL the house handed us (a webhook's resource), with this account's
+        auth, only when it is on the account's own API origin, and without following
+        redirects (a redirect could carry the credentials elsewhere).
+
+        :raise ForeignURL: the URL is not on the account's API origin
+        """
+        if not same_origin(url, self.base_url):
+            raise ForeignURL(f"{url[:200]} is not on {self.house}'s API host "
+                             f"{origin(self.base_url)}; it was not fetched.")
+        response = self._request("GET", url, params=params, allow_redirects=False)
+        if response.is_redirect:
+            raise HouseCallFailed(f"{self.house} answered the resource with a redirect; it was "
+                                  "not followed.", transient=False, status=response.status_code)
+        return response
+
+    def _request(self, method: str, url: str, *, json: Any = None, params: Any = None,
+                 allow_redirects: bool = True) -> requests.Response:
         try:
-            response = self.session.request(method, self.base_url + path, json=json,
-                                            params=params, timeout=self.timeout)
+            response = self.session.request(method, url, json=json, params=params,
+                                            timeout=self.timeout,
+                                            allow_redirects=allow_redirects)
         except requests.ConnectionError as exc:
             if _not_sent(exc):
                 raise HouseCallFailed(f"Could not reach {self.house} at {self.base_url}: "

@@ -5,10 +5,17 @@ reference on a channel (422 "Cannot insert order with existing ReferenceId"), an
 adapter settles that answer by finding the existing order, so a resend reads as accepted.
 The house reference is ShipBob's order id. An order can leave in several shipments: each
 one with a tracking number is a package, delivered once its status detail is 203.
+Webhooks are signed the Standard-Webhooks way; ``verify_webhook`` checks them against the
+account's ``whsec_`` secrets, several at once while one is being rotated.
 """
 from __future__ import annotations
 
-from typing import Any, Sequence
+import base64
+import binascii
+import hashlib
+import hmac
+from datetime import timezone
+from typing import Any, Mapping, Sequence
 
 from adapters.base import (
     Accepted,
@@ -38,9 +45,33 @@ from adapters.http import (
 )
 
 DUPLICATE = "Cannot insert order with existing ReferenceId"
+SECRET_PREFIX = "whsec_"
+#: seconds a webhook's timestamp may be away from our clock (Standard Webhooks' tolerance)
+WEBHOOK_TOLERANCE = 300
 DELIVERED = 203
 #: reference ids per lookup request
 LOOKUP_CHUNK = 50
+
+
+def webhook_keys(secrets: str) -> list[bytes]:
+    """The signing keys in a field of ``whsec_…`` secrets (spaces or newlines between them):
+    the base64-decoded part after ``whsec_``. Unreadable ones are left out."""
+    keys = []
+    for secret in secrets.split():
+        try:
+            keys.append(base64.b64decode(secret.removeprefix(SECRET_PREFIX), validate=True))
+        except (binascii.Error, ValueError):
+            continue
+    return [key for key in keys if key]
+
+
+def _secrets_validator(value: str) -> str | None:
+    secrets = value.split()
+    if not all(s.startswith(SECRET_PREFIX) for s in secrets) or \
+            len(webhook_keys(value)) != len(secrets):
+        return ("Each secret starts with whsec_ followed by the base64 text ShipBob shows; "
+                "separate several with spaces.")
+    return None
 
 
 class ShipBobHouse(HouseAdapter):
@@ -62,6 +93,11 @@ class ShipBobHouse(HouseAdapter):
                              "orders (ShipBob lists channels under GET /channel).",
                         validator=pattern_validator(r"\d{1,12}",
                                                     "A ShipBob Channel ID is a number.")),
+        CredentialField("webhook_secrets", "Webhook signing secrets", kind=FieldKind.SECRET,
+                        required=False, validator=_secrets_validator,
+                        help="The whsec_… secret ShipBob shows for your webhook subscription. "
+                             "While you rotate it, enter the old and the new one separated by "
+                             "a space; webhooks signed with either are accepted."),
         base_url_field(default_base_url),
     )
 
@@ -185,6 +221,48 @@ class ShipBobHouse(HouseAdapter):
                        ship_method=tracking.get("carrier_service") or "",
                        shipped_at=parse_time(tracking.get("shipping_date")),
                        delivered_at=delivered_at)
+
+    def verify_webhook(self, headers: Mapping[str, str], body: bytes) -> str | None:
+        """Check a webhook delivery the Standard-Webhooks way: ``webhook-signature`` holds
+        one or more ``v1,<base64>`` HMAC-SHA256 signatures of ``{id}.{timestamp}.{body}``;
+        any of them made with any configured secret passes, and ``webhook-timestamp`` must
+        be within ``WEBHOOK_TOLERANCE`` seconds of our clock. Returns None when the delivery
+        is genuine, else the reason it is refused."""
+        keys = webhook_keys(self.credentials.get("webhook_secrets", ""))
+        if not keys:
+            return "No webhook signing secret is set on this ShipBob account."
+        msg_id = headers.get("webhook-id", "")
+        stamp = headers.get("webhook-timestamp", "")
+        signatures = headers.get("webhook-signature", "")
+        if not (msg_id and stamp and signatures):
+            return "The webhook-id, webhook-timestamp and webhook-signature headers are required."
+        if not stamp.isdigit():
+            return "webhook-timestamp is not a Unix time."
+        skew = int(stamp) - self.clock().replace(tzinfo=timezone.utc).timestamp()
+        if abs(skew) > WEBHOOK_TOLERANCE:
+            return "webhook-timestamp is more than five minutes away from our clock."
+        signed = f"{msg_id}.{stamp}.".encode() + body
+        expected = [base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest())
+                    for key in keys]
+        offered = [part.partition(",")[2].encode() for part in signatures.split()
+                   if part.startswith("v1,")]
+        # every pair is compared, so the time taken says nothing about which one matched
+        matches = [hmac.compare_digest(e, o) for e in expected for o in offered]
+        return None if any(matches) else "The webhook signature does not match."
+
+    def webhook_tracking(self, resource: dict[str, Any]) -> TrackingInfo:
+        """What a webhook's body says: an order (``order.shipped``: its shipments) or one
+        shipment (``order.shipment.*``), as the GET endpoints show them. Shipments without
+        tracking give no package."""
+        shipments = resource.get("shipments")
+        if shipments is None:
+            shipments = [resource]
+            order_id = resource.get("order_id")
+        else:
+            order_id = resource.get("id")
+        packages = tuple(p for p in map(self._package, shipments) if p)
+        return TrackingInfo(str(resource.get("reference_id") or ""),
+                            "" if order_id is None else str(order_id), packages)
 
     def cancel(self, order: SentOrder) -> None:
         response = self.http.call("POST", f"/order/{order.house_reference}/cancel")

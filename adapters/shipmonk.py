@@ -4,11 +4,13 @@
 ``order_key``, so a resend updates the order rather than adding one; the house reference is
 ShipMonk's ``order_id``. Cancelling is the same upsert with ``status: "cancelled"``, sent
 with the order as ShipMonk holds it. ShipMonk reports shipments, not deliveries: delivery
-comes from the carrier. The base URL and the read shape are unconfirmed in ShipMonk's
-public material (see ``simulators/shipmonk.py``).
+comes from the carrier. Its Shipment Notification webhook is proven by HTTP Basic auth
+only (``webhook_auth_ok``). The base URL, the read shape and the notification's body are
+unconfirmed in ShipMonk's public material (see ``simulators/shipmonk.py``).
 """
 from __future__ import annotations
 
+import hmac
 from typing import Any, Sequence
 
 import requests
@@ -44,6 +46,16 @@ ORDER_FIELDS = ("store_id", "order_key", "order_number", "ordered_at", "shipping
                 "customer_email", "ship_to", "items")
 
 
+#: the shortest webhook password accepted (it is the notification's only proof)
+MIN_WEBHOOK_PASSWORD = 16
+
+
+def _password_validator(value: str) -> str | None:
+    if len(value) < MIN_WEBHOOK_PASSWORD:
+        return f"Use at least {MIN_WEBHOOK_PASSWORD} characters."
+    return None
+
+
 class ShipMonkHouse(HouseAdapter):
     key = "shipmonk"
     name = "ShipMonk"
@@ -60,6 +72,14 @@ class ShipMonkHouse(HouseAdapter):
                         help="In ShipMonk: Integrations → API store → API key."),
         CredentialField("store_id", "Store ID",
                         help="The ID of the ShipMonk API store orders go to."),
+        CredentialField("webhook_username", "Webhook user name", required=False,
+                        help="Make up a user name and password and enter them with the "
+                             "webhook URL in the ShipMonk store's Shipment Notification "
+                             "settings; ShipMonk sends them with every notification."),
+        CredentialField("webhook_password", "Webhook password", kind=FieldKind.SECRET,
+                        required=False, validator=_password_validator,
+                        help="At least 16 characters; ShipMonk's notifications carry no "
+                             "signature, so this password is what proves them."),
         base_url_field(default_base_url),
     )
 
@@ -99,8 +119,8 @@ class ShipMonkHouse(HouseAdapter):
             "order_number": order.order_number,
             "ordered_at": order.order_date.isoformat(),
             "status": "unfulfilled",
-            "shipping_method": " ".join(p for p in (order.carrier, order.ship_method) if p)
-                               or None,
+            # the ship profile's house code: the service as this ShipMonk store names it
+            "shipping_method": order.ship_method or None,
             "customer_email": order.customer_email or to.email or None,
             "ship_to": {"name": to.name, "company": to.company or None,
                         "address1": to.address1, "address2": to.address2 or None,
@@ -166,6 +186,31 @@ class ShipMonkHouse(HouseAdapter):
             if packages:
                 infos.append(TrackingInfo(sent.key, reference, packages))
         return infos
+
+    def webhook_auth_ok(self, username: str, password: str) -> bool:
+        """Whether a notification's Basic auth is the one set on this account (compared in
+        constant time); False when the account has none set."""
+        want_user = self.credentials.get("webhook_username", "")
+        want_password = self.credentials.get("webhook_password", "")
+        if not (want_user and want_password):
+            return False
+        return (hmac.compare_digest(username.encode(), want_user.encode())
+                & hmac.compare_digest(password.encode(), want_password.encode()))
+
+    @staticmethod
+    def notification_tracking(body: dict[str, Any]) -> TrackingInfo:
+        """A Shipment Notification (one per shipment, one tracking number per package) as
+        tracking for the order under its ``order_key``."""
+        shipped_at = parse_time(body.get("shipped_at"))
+        carrier = body.get("carrier") or ""
+        method = body.get("shipping_service") or body.get("shipping_method") or ""
+        packages = tuple(Package(p["tracking_number"], carrier=carrier, ship_method=method,
+                                 shipped_at=shipped_at)
+                         for p in body.get("packages") or ()
+                         if isinstance(p, dict) and p.get("tracking_number"))
+        order_id = body.get("order_id")
+        return TrackingInfo(str(body.get("order_key") or ""),
+                            "" if order_id is None else str(order_id), packages)
 
     def cancel(self, order: SentOrder) -> None:
         current = self._find(order.key)

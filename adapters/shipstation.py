@@ -5,6 +5,8 @@ order instead of creating a second one; the house reference is ShipStation's ``o
 Tracking reads both ``/shipments`` (labels made in ShipStation) and ``/fulfillments``
 (orders a 3PL marked shipped from its own system), skipping voided ones. Cancelling resends
 the order as ShipStation holds it with ``orderStatus: "cancelled"`` under the same key.
+ShipStation's webhooks carry only a ``resource_url``: ``shipped_in`` reads it, on the
+account's own API host only.
 """
 from __future__ import annotations
 
@@ -39,6 +41,8 @@ from adapters.http import (
 
 #: pages of 500 recent orders ``lookup`` reads at most (ShipStation cannot filter by orderKey)
 LOOKUP_PAGES = 4
+#: pages of a webhook's resource read at most (a notification batch is rarely one page)
+RESOURCE_PAGES = 5
 
 
 class ShipStationHouse(HouseAdapter):
@@ -93,7 +97,6 @@ class ShipStationHouse(HouseAdapter):
 
     def _body(self, order: OrderPayload) -> dict[str, Any]:
         to = order.ship_to
-        service = " ".join(part for part in (order.carrier, order.ship_method) if part)
         return {
             "orderNumber": order.order_number,
             "orderKey": order.key,
@@ -107,7 +110,8 @@ class ShipStationHouse(HouseAdapter):
                        "phone": to.phone or None},
             "items": [{"sku": line.sku, "name": line.name, "quantity": line.quantity,
                        "unitPrice": float(line.unit_price)} for line in order.lines],
-            "requestedShippingService": service or None,
+            # the ship profile's house code: the service as this ShipStation account names it
+            "requestedShippingService": order.ship_method or None,
             "advancedOptions": {"storeId": int(self.store_id) if self.store_id.isdigit()
                                 else self.store_id},
         }
@@ -206,15 +210,41 @@ class ShipStationHouse(HouseAdapter):
             data = read_json(self.http.call("GET", path, params={
                 "orderNumber": order["orderNumber"], "pageSize": 500}), self.name)
             for row in data[listing]:
-                number = row.get("trackingNumber")
-                if row.get("voided") or not number or row.get("orderId") != order["orderId"]:
-                    continue
-                packages.setdefault(number, Package(
-                    number, carrier=row.get("carrierCode") or "",
-                    ship_method=row.get("serviceCode") or "",
-                    shipped_at=parse_time(row.get("shipDate")),
-                    delivered_at=parse_time(row.get("deliveryDate"))))
+                package = _package(row)
+                if package and row.get("orderId") == order["orderId"]:
+                    packages.setdefault(package.tracking_number, package)
         return tuple(packages.values())
+
+    def shipped_in(self, resource_url: str) -> list[TrackingInfo]:
+        """What a SHIP_NOTIFY or FULFILLMENT_SHIPPED webhook's ``resource_url`` lists: one
+        ``TrackingInfo`` per order, keyed by ``orderKey`` where the row carries it (shipments
+        do, fulfillments do not) and always naming ShipStation's ``orderId``.
+
+        :raise ForeignURL: the URL is not on this account's API host; nothing was fetched
+        :raise AdapterError: ShipStation refused or could not answer
+        """
+        orders: dict[tuple[str, str], dict[str, Package]] = {}
+        page, pages = 1, 1
+        while page <= min(pages, RESOURCE_PAGES):
+            response = self.http.get_own_url(resource_url,
+                                             params={"page": page} if page > 1 else None)
+            if response.status_code != 200:
+                raise refusal_error(response, self.name, "show the webhook's resource")
+            data = read_json(response, self.name)
+            if not isinstance(data, dict):
+                raise AdapterError("ShipStation's webhook resource is not a listing.",
+                                   transient=False)
+            for row in data.get("shipments") or data.get("fulfillments") or ():
+                if not isinstance(row, dict):
+                    continue
+                package = _package(row)
+                if package and row.get("orderId") is not None:
+                    slot = (row.get("orderKey") or "", str(row["orderId"]))
+                    orders.setdefault(slot, {}).setdefault(package.tracking_number, package)
+            pages = int(data.get("pages") or 1)
+            page += 1
+        return [TrackingInfo(key, reference, tuple(packages.values()))
+                for (key, reference), packages in orders.items()]
 
     def cancel(self, order: SentOrder) -> None:
         current = self._order(order)
@@ -230,3 +260,14 @@ class ShipStationHouse(HouseAdapter):
                                   json={**current, "orderStatus": "cancelled"})
         if response.status_code != 200:
             raise refusal_error(response, self.name, "cancel the order")
+
+
+def _package(row: dict[str, Any]) -> Package | None:
+    """A shipments or fulfillments row as a package; None for a voided or untracked one."""
+    number = row.get("trackingNumber")
+    if row.get("voided") or not number:
+        return None
+    return Package(number, carrier=row.get("carrierCode") or "",
+                   ship_method=row.get("serviceCode") or "",
+                   shipped_at=parse_time(row.get("shipDate")),
+                   delivered_at=parse_time(row.get("deliveryDate")))

@@ -151,7 +151,8 @@ def _payloads(ids: list[int]) -> dict[int, tuple[int, OrderPayload]]:
     accounts = {row.house_account_id for row in rows}
     house_sku = {(m.house_account_id, m.product_sku): m.house_sku for m in db.session.execute(
         select(SkuMapping.house_account_id, SkuMapping.product_sku, SkuMapping.house_sku)
-        .where(SkuMapping.house_account_id.in_(accounts)))}
+        .where(SkuMapping.house_account_id.in_(accounts),
+               SkuMapping.product_sku.in_({item.sku for item in items})))}
     profiles = {p.id: p for p in db.session.execute(
         select(ShipProfile.id, ShipProfile.house_account_id, ShipProfile.house_code,
                ShipProfile.carrier, ShipProfile.is_default)

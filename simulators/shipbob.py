@@ -36,13 +36,26 @@ Unconfirmed, chosen here as the nearest documented behaviour:
 - a delivered shipment carries its time in ``delivery_date``; ``next-page`` is a path
   from the server root; headers with "_" in their names only reach the simulator through
   ``common.serve`` (werkzeug's own server drops them).
+
+Webhooks (current versions): ``POST /_control/webhook {"key", "topic", "secret",
+"tracking_number"}`` answers ``{"headers", "body"}``, the delivery ShipBob would POST for
+``topic`` about the order under ``key``, signed with ``secret`` (``whsec_…``) the
+Standard-Webhooks way (``webhook-id``, ``webhook-timestamp``, ``webhook-signature: v1,…``,
+and the topic in ``x-webhook-topic``). The body is the resource as the GET endpoints show
+it: the order for ``order.shipped``, the shipment (the one carrying ``tracking_number``,
+else the first) for ``order.shipment.*``. ``order.shipment.exception`` and
+``order.shipment.cancelled`` put that shipment in Exception or Cancelled first.
 """
 from __future__ import annotations
 
+import base64
+import hashlib
 import hmac
+import json
 import math
 import time
 import urllib.parse
+import uuid
 from typing import Any, Callable
 
 from flask import Blueprint, Flask, Response, request
@@ -230,6 +243,47 @@ class ShipBobHouse(SimulatedHouse):
                 return shipment
         raise LookupError(f"No shipment {tracking_number} on order {key}.")
 
+    def webhook_resource(self, key: str, topic: str, tracking_number: str | None = None
+                         ) -> dict[str, Any]:
+        """The body of a ``topic`` webhook about the order under ``key`` (see the module
+        docstring); raises LookupError or ValueError."""
+        if topic not in TOPICS:
+            raise ValueError(f"topic must be one of {', '.join(TOPICS)}")
+        order = self.find(key)
+        if topic == "order.shipped":
+            return order
+        shipment = next((s for s in order["shipments"]
+                         if (s["tracking"] or {}).get("tracking_number") == tracking_number),
+                        order["shipments"][0])
+        if topic == "order.shipment.exception":
+            shipment.update(status="Exception", status_details=[
+                {"id": 204, "name": "DeliveryException",
+                 "description": "Delivery exception: address not accessible"}])
+        elif topic == "order.shipment.cancelled":
+            shipment["status"] = "Cancelled"
+        return shipment
+
+
+#: topics ``/_control/webhook`` can deliver
+TOPICS = ("order.shipped", "order.shipment.delivered", "order.shipment.exception",
+          "order.shipment.cancelled")
+
+
+def signed_delivery(topic: str, resource: dict[str, Any], secret: str, *,
+                    msg_id: str | None = None, timestamp: int | None = None
+                    ) -> tuple[dict[str, str], bytes]:
+    """The headers and raw body of a webhook delivery signed with ``secret`` (``whsec_…``):
+    base64(HMAC-SHA256(key, f"{id}.{timestamp}.{body}")) with the base64-decoded key."""
+    msg_id = msg_id or f"msg_{uuid.uuid4().hex}"
+    timestamp = int(time.time()) if timestamp is None else timestamp
+    body = json.dumps(resource, separators=(",", ":")).encode()
+    key = base64.b64decode(secret.removeprefix("whsec_"))
+    signature = base64.b64encode(hmac.new(key, f"{msg_id}.{timestamp}.".encode() + body,
+                                          hashlib.sha256).digest()).decode()
+    return {"webhook-id": msg_id, "webhook-timestamp": str(timestamp),
+            "webhook-signature": f"v1,{signature}", "x-webhook-topic": topic,
+            "content-type": "application/json"}, body
+
 
 def create_app(*, token: str = "sb-personal-access-token",  # noqa: S107 - public demo token
                channels: tuple[dict[str, Any], ...] = (
@@ -246,6 +300,20 @@ def create_app(*, token: str = "sb-personal-access-token",  # noqa: S107 - publi
     app = Flask(__name__)
     install(app, house)
     api = Blueprint("shipbob", __name__, url_prefix=f"/{version}")
+
+    @app.post("/_control/webhook")
+    def webhook():
+        body = request.get_json(force=True)
+        with house.lock:
+            try:
+                resource = house.webhook_resource(body["key"], body["topic"],
+                                                  body.get("tracking_number"))
+            except LookupError as exc:
+                return json_error(404, {"error": str(exc).strip("'\"")})
+            except ValueError as exc:
+                return json_error(400, {"error": str(exc)})
+            headers, raw = signed_delivery(body["topic"], resource, body["secret"])
+        return {"headers": headers, "body": raw.decode()}
 
     @api.get("/channel")
     def channels_list():

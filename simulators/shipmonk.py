@@ -27,6 +27,13 @@ Unconfirmed, chosen here (Laravel-style answers, as the rest of ShipMonk's API l
   ``{"message": ..., "order_id": ...}`` (resending ``cancelled`` to a cancelled order is a
   no-op 200);
 - ShipMonk reports no deliveries: ``/_control/deliver`` answers 400.
+
+Shipment Notification (documented: per store, HTTP Basic auth only, no signature, one call
+per shipment with one tracking number per package; the body's field names are
+*unconfirmed*, chosen to match the read shape): ``/_control/ship`` answers the order with,
+under ``notification``, the body ShipMonk would POST for that shipment:
+``{"order_id", "order_key", "order_number", "store_id", "shipment_id", "shipped_at",
+"carrier", "shipping_service", "packages": [{"tracking_number", "tracking_url"}]}``.
 """
 from __future__ import annotations
 
@@ -165,13 +172,20 @@ class ShipMonkHouse(SimulatedHouse):
         if not packages:
             raise ValueError("Give at least one package.")
         carriers = {p.get("carrier", "UPS") for p in packages}
+        shipped = [{"tracking_number": p["tracking_number"],
+                    "tracking_url": "https://www.ups.com/track?tracknum=" + p["tracking_number"]}
+                   for p in packages]
         order.update(order_status="fulfilled", shipped_at=utcnow().isoformat(),
                      shipment_data={"carrier": ", ".join(sorted(carriers))},
-                     packages=order["packages"] + [
-                         {"tracking_number": p["tracking_number"],
-                          "tracking_url": ("https://www.ups.com/track?tracknum="
-                                           + p["tracking_number"])} for p in packages])
-        return order
+                     packages=order["packages"] + shipped)
+        self._next_id += 1
+        notification = {
+            "order_id": order["order_id"], "order_key": order["order_key"],
+            "order_number": order["order_number"], "store_id": order["store_id"],
+            "shipment_id": self._next_id, "shipped_at": order["shipped_at"],
+            "carrier": order["shipment_data"]["carrier"],
+            "shipping_service": packages[0].get("service", "Ground"), "packages": shipped}
+        return {**order, "notification": notification}
 
 
 def create_app(*, api_key: str = "sm-api-key", store_ids: tuple[str, ...] = ("7001",),

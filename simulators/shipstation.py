@@ -37,7 +37,11 @@ Unconfirmed, chosen here as the nearest documented behaviour:
   (set by ``/_control/deliver``).
 
 ``/_control/ship`` takes packages ``{"tracking_number", "carrier", "service",
-"via": "shipment"|"fulfillment", "voided": false}``.
+"via": "shipment"|"fulfillment", "voided": false}`` and answers, under ``webhooks``, the
+bodies ShipStation would POST to a ``SHIP_NOTIFY`` (labels) or ``FULFILLMENT_SHIPPED``
+(fulfillments) subscriber: only ``{"resource_url", "resource_type"}``, the URL naming the
+notification's ``batchId`` on this server (``/shipments?storeID=&batchId=``), as the real
+ones do. Reading it needs the account's Basic auth like any other call.
 """
 from __future__ import annotations
 
@@ -209,6 +213,8 @@ class ShipStationHouse(SimulatedHouse):
         if not packages:
             raise ValueError("Give at least one package.")
         today = utcnow().date().isoformat()
+        batch = self._new_id()
+        vias = set()
         for package in packages:
             via = package.get("via", "shipment")
             if via not in ("shipment", "fulfillment"):
@@ -217,7 +223,9 @@ class ShipStationHouse(SimulatedHouse):
                    "trackingNumber": package["tracking_number"],
                    "carrierCode": package.get("carrier", "ups"),
                    "serviceCode": package.get("service", "ups_ground"),
-                   "shipDate": today, "voided": bool(package.get("voided", False))}
+                   "shipDate": today, "voided": bool(package.get("voided", False)),
+                   "batchId": batch}
+            vias.add(via)
             if via == "shipment":
                 row.update(shipmentId=self._new_id(), orderKey=key, createDate=_stamp(utcnow()))
                 self.shipments.append(row)
@@ -226,7 +234,15 @@ class ShipStationHouse(SimulatedHouse):
                            createDate=_stamp(utcnow()))
                 self.fulfillments.append(row)
         order.update(orderStatus="shipped", shipDate=today, modifyDate=_stamp(utcnow()))
-        return {"orderId": order["orderId"], "orderStatus": "shipped"}
+        store = order["advancedOptions"]["storeId"]
+        webhooks = [{"resource_url": f"{request.host_url}{listing}?storeID={store}"
+                                     f"&batchId={batch}&includeShipmentItems=False",
+                     "resource_type": kind}
+                    for via, listing, kind in (("shipment", "shipments", "SHIP_NOTIFY"),
+                                               ("fulfillment", "fulfillments",
+                                                "FULFILLMENT_SHIPPED"))
+                    if via in vias]
+        return {"orderId": order["orderId"], "orderStatus": "shipped", "webhooks": webhooks}
 
     def deliver(self, key: str, tracking_number: str) -> dict[str, Any]:
         order = self.find_by_key(key)
@@ -331,7 +347,7 @@ def create_app(*, api_key: str = "ss-api-key",
     def shipped_rows(rows: list[dict[str, Any]], name: str):
         with house.lock:
             rows = list(rows)
-        for arg in ("orderNumber", "orderId", "trackingNumber"):
+        for arg in ("orderNumber", "orderId", "trackingNumber", "batchId"):
             if request.args.get(arg):
                 rows = [r for r in rows if str(r[arg]) == request.args[arg]]
         return _page(rows, name)

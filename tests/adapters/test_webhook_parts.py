@@ -1,0 +1,83 @@
+"""The adapter pieces the webhook routes use: origin checks, ShipBob's signature check and
+secrets field, ShipMonk's webhook credentials, ShipStation's resource reading."""
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+
+from adapters.http import ForeignURL, same_origin
+from adapters.shipbob import ShipBobHouse
+from adapters.shipmonk import ShipMonkHouse
+from adapters.shipstation import ShipStationHouse
+from simulators.shipbob import signed_delivery
+
+SECRET = "whsec_c2hpcGJvYi1uZXctc2VjcmV0LWtleQ=="
+NOW = datetime(2026, 11, 2, 9, 0, 0)
+NOW_UNIX = 1793610000
+
+
+@pytest.mark.parametrize("url, same", [
+    ("https://ssapi.shipstation.com/shipments?batchId=1", True),
+    ("https://SSAPI.shipstation.com:443/shipments", True),
+    ("http://ssapi.shipstation.com/shipments", False),
+    ("https://ssapi.shipstation.com:8443/shipments", False),
+    ("https://ssapi.shipstation.com.evil.example/shipments", False),
+    ("https://user:pw@ssapi.shipstation.com/shipments", False),
+    ("https://ssapi.shipstation.com:bad/shipments", False),
+    ("//ssapi.shipstation.com/shipments", False),
+])
+def test_is_only_the_accounts_own_origin_the_same(url, same):
+    assert same_origin(url, "https://ssapi.shipstation.com") is same
+
+
+def test_does_shipstation_refuse_a_foreign_resource_before_any_request(closed_port_url):
+    adapter = ShipStationHouse({"api_key": "k", "api_secret": "s", "store_id": "1"},
+                               "https://ssapi.shipstation.com")
+    with pytest.raises(ForeignURL):
+        adapter.shipped_in(closed_port_url + "/shipments?batchId=1")
+
+
+def _shipbob(secrets: str = SECRET) -> ShipBobHouse:
+    return ShipBobHouse({"token": "t", "channel_id": "1", "webhook_secrets": secrets},
+                        "https://api.shipbob.com/1.0", clock=lambda: NOW)
+
+
+def test_does_any_of_several_signatures_pass():
+    headers, body = signed_delivery("order.shipped", {"id": 1}, SECRET, timestamp=NOW_UNIX)
+    headers["webhook-signature"] = "v1,bm90IHRoZSBzaWduYXR1cmU= " + headers["webhook-signature"]
+    assert _shipbob().verify_webhook(headers, body) is None
+    assert _shipbob("whsec_b3RoZXI=").verify_webhook(headers, body) == \
+        "The webhook signature does not match."
+
+
+@pytest.mark.parametrize("stamp, problem", [("soon", "not a Unix time"),
+                                            (str(NOW_UNIX - 400), "five minutes")])
+def test_is_an_unreadable_or_old_timestamp_refused(stamp, problem):
+    headers, body = signed_delivery("order.shipped", {"id": 1}, SECRET, timestamp=NOW_UNIX)
+    assert problem in _shipbob().verify_webhook({**headers, "webhook-timestamp": stamp}, body)
+
+
+@pytest.mark.parametrize("value, ok", [
+    (SECRET, True),
+    (f"{SECRET}\nwhsec_b3RoZXI=", True),
+    ("c2hpcGJvYg==", False),
+    ("whsec_not base64!", False),
+    ("whsec_", False),
+])
+def test_does_the_secrets_field_take_only_whsec_secrets(value, ok):
+    spec = next(f for f in ShipBobHouse.fields if f.name == "webhook_secrets")
+    assert (spec.check(value) is None) is ok
+    assert spec.secret and not spec.required
+
+
+def test_does_shipmonk_accept_only_its_configured_basic_auth():
+    adapter = ShipMonkHouse({"api_key": "k", "store_id": "1", "webhook_username": "hooks",
+                             "webhook_password": "a-long-password-123"})
+    assert adapter.webhook_auth_ok("hooks", "a-long-password-123")
+    assert not adapter.webhook_auth_ok("hooks", "a-long-password-12")
+    assert not adapter.webhook_auth_ok("other", "a-long-password-123")
+    unset = ShipMonkHouse({"api_key": "k", "store_id": "1"})
+    assert not unset.webhook_auth_ok("", "")
+    spec = next(f for f in ShipMonkHouse.fields if f.name == "webhook_password")
+    assert spec.check("short") and spec.check("x" * 16) is None and spec.check("") is None
