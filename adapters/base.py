@@ -135,12 +135,15 @@ class Transient:
 
     ``maybe_received`` is true when the request may have reached the house (a timeout
     after sending): the outcome is unknown and must be looked up before any resend.
+    ``rate_limited`` says the house refused for its rate limit (429): the sender may
+    simply wait ``retry_after`` and send again.
     """
 
     key: str
     message: str
     retry_after: float = 300.0
     maybe_received: bool = False
+    rate_limited: bool = False
 
 
 SendOutcome = Accepted | Rejected | Transient
@@ -210,11 +213,16 @@ class HouseAdapter:
     webhook_kind: ClassVar[str | None] = None
 
     def __init__(self, credentials: dict[str, str], base_url: str | None = None,
-                 *, timeout: float = 20.0, clock: Callable[[], datetime] | None = None):
+                 *, timeout: float = 20.0, clock: Callable[[], datetime] | None = None,
+                 pace: Callable[[float], None] | None = None, max_pace: float = 0.0):
         self.credentials = credentials
         self.base_url = (base_url or self.default_base_url).rstrip("/")
         self.timeout = timeout
         self.clock = clock or _utcnow
+        #: when the house says its allowance is used up, wait (with ``pace``) up to
+        #: ``max_pace`` seconds for it to refill rather than run into a 429; 0: never wait
+        self.pace = pace
+        self.max_pace = max_pace
 
     def check_credentials(self) -> str | None:
         """Make one cheap authenticated call. Return None when the account works, else a

@@ -19,8 +19,9 @@ account's own API origin and without following redirects.
 from __future__ import annotations
 
 import re
+import time
 from datetime import datetime, timezone
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 from urllib.parse import urlsplit
 
 import requests
@@ -63,7 +64,8 @@ class HouseCallFailed(AdapterError):
         """What this failure means for the order ``key`` that was being sent."""
         if not self.transient:
             return Rejected(key, self.reason, str(self))
-        return Transient(key, str(self), self.retry_after, self.maybe_received)
+        return Transient(key, str(self), self.retry_after, self.maybe_received,
+                         rate_limited=self.status == 429)
 
 
 def base_url_field(default_url: str) -> CredentialField:
@@ -161,11 +163,20 @@ class HouseSession:
     the header that says when a rate limit lifts (``retry_after_header``)."""
 
     def __init__(self, house: str, base_url: str, *, timeout: float, retry_after_header: str,
-                 auth: tuple[str, str] | None = None, headers: dict[str, str] | None = None):
+                 auth: tuple[str, str] | None = None, headers: dict[str, str] | None = None,
+                 remaining_header: str | None = None,
+                 pace: Callable[[float], None] | None = None, max_pace: float = 0.0):
         self.house = house
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
         self.retry_after_header = retry_after_header
+        #: with ``remaining_header`` and ``retry_after_header`` the house says how many calls
+        #: are left and when they refill; at 0 the next call first waits (``pace``) for the
+        #: refill, up to ``max_pace`` seconds, instead of running into a 429
+        self.remaining_header = remaining_header
+        self.pace = pace
+        self.max_pace = max_pace
+        self._refill_at: float | None = None
         self.session = requests.Session()
         self.session.auth = auth
         self.session.headers.update({"Accept": "application/json", **(headers or {})})
@@ -195,6 +206,7 @@ class HouseSession:
 
     def _request(self, method: str, url: str, *, json: Any = None, params: Any = None,
                  allow_redirects: bool = True) -> requests.Response:
+        self._wait_for_refill()
         try:
             response = self.session.request(method, url, json=json, params=params,
                                             timeout=self.timeout,
@@ -214,6 +226,7 @@ class HouseSession:
         except requests.RequestException as exc:
             raise HouseCallFailed(f"The request to {self.house} failed: {exc}",
                                   transient=False) from exc
+        self._note_allowance(response)
         status = response.status_code
         if status in (401, 403):
             raise HouseCallFailed(f"{self.house} refused the credentials (HTTP {status}): "
@@ -228,6 +241,25 @@ class HouseSession:
                                   retry_after=self._retry_after(response, default=300.0),
                                   status=status)
         return response
+
+    def _note_allowance(self, response: requests.Response) -> None:
+        if not (self.remaining_header and self.pace and self.max_pace):
+            return
+        try:
+            remaining = int(response.headers[self.remaining_header])
+            reset = float(response.headers[self.retry_after_header])
+        except (KeyError, ValueError):
+            return
+        # the house rounds its reset to whole seconds: wait half a second past it
+        self._refill_at = time.monotonic() + reset + 0.5 if remaining <= 0 else None
+
+    def _wait_for_refill(self) -> None:
+        if self._refill_at is None:
+            return
+        wait = self._refill_at - time.monotonic()
+        self._refill_at = None
+        if 0 < wait <= self.max_pace + 0.5:
+            self.pace(wait)
 
     def _retry_after(self, response: requests.Response,
                      default: float = DEFAULT_RATE_LIMIT_WAIT) -> float:

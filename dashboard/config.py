@@ -44,4 +44,10 @@ class Config:
     #: give up carrier tracking after this many days and flag the record as stale
     TRACKING_STALE_DAYS = int(os.environ.get("TRACKING_STALE_DAYS", "30"))
     HTTP_TIMEOUT = float(os.environ.get("HTTP_TIMEOUT", "20"))
+    #: a house that says its rate allowance is used up is waited for, up to this many
+    #: seconds, before the next call (instead of running into its 429)
+    HOUSE_MAX_PACE = float(os.environ.get("HOUSE_MAX_PACE", "60"))
+    #: a 429 asking to wait at most this long is waited out inside the run; a longer
+    #: wait releases the account's orders until then
+    DISPATCH_MAX_INLINE_WAIT = float(os.environ.get("DISPATCH_MAX_INLINE_WAIT", "120"))
     PAGE_SIZE = 50

@@ -25,7 +25,7 @@ from adapters.base import (Accepted, Address, AdapterError, OrderLine, OrderPayl
 from dashboard import status as rules
 from dashboard.clock import now
 from dashboard.extensions import db
-from dashboard.house_accounts import adapter_for
+from dashboard.house_accounts import adapter_for, sleeper
 from dashboard.models import (DispatchRun, Fulfillment, FulfillmentItem, HouseAccount, Order,
                               Product, ShipProfile, SkuMapping)
 from dashboard.status import Status
@@ -203,7 +203,7 @@ def _send_claimed(claimed: dict[int, bool], token: str, summary: Summary) -> Non
         size = max(1, adapter.batch_size)
         for start in range(0, len(fids), size):
             batch = fids[start:start + size]
-            outcomes = _outcomes(adapter, batch, payloads, claimed)
+            outcomes = _outcomes_waiting_out_rate_limits(adapter, batch, payloads, claimed)
             paused_for = _record(account_id, title, adapter, batch, outcomes, payloads, token,
                                  summary)
             if paused_for is not None:  # rate limit or outage: release the rest of the account
@@ -211,6 +211,22 @@ def _send_claimed(claimed: dict[int, bool], token: str, summary: Summary) -> Non
                 _release(rest, token, paused_for, "Waiting: the house asked us to slow down.")
                 summary.deferred += len(rest)
                 break
+
+
+def _outcomes_waiting_out_rate_limits(adapter, batch, payloads, claimed):
+    """``_outcomes``, but a batch the house refused only for its rate limit is sent again
+    after the short wait the house asks for, a few times at most (the claim's lease is
+    far longer); a longer wait is left to ``_record``, which releases the orders."""
+    from flask import current_app
+    limit = current_app.config["DISPATCH_MAX_INLINE_WAIT"]
+    for _attempt in range(5):
+        outcomes = _outcomes(adapter, batch, payloads, claimed)
+        waits = [o.retry_after for o in outcomes.values()
+                 if isinstance(o, Transient) and o.rate_limited]
+        if len(waits) != len(outcomes) or not 0 < max(waits) <= limit:
+            return outcomes
+        sleeper()(max(waits) + 0.5)  # the house rounds its reset to whole seconds
+    return outcomes
 
 
 def _outcomes(adapter, batch: list[int], payloads, claimed) -> dict[int, object]:

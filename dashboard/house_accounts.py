@@ -1,5 +1,10 @@
 """House accounts: the credential form an adapter declares, saving it encrypted, and the
-adapter client an account's credentials build."""
+adapter client an account's credentials build.
+
+The form and the encryption serve carrier accounts too (``dashboard.carriers``): both kinds
+of account keep a title and ``credentials_encrypted``, and both adapters and carrier trackers
+declare their inputs as ``CredentialField``s.
+"""
 from __future__ import annotations
 
 from flask import current_app
@@ -20,10 +25,17 @@ from dashboard.status import OPEN
 PREFIX = "cred_"
 
 
-class AccountFormBase(FlaskForm):
+class TitledAccountForm(FlaskForm):
+    """The field every account form starts with: how the account is named."""
+
     title = StringField("Title", validators=[DataRequired(message="Give the account a title."),
                                              Length(max=120)],
                         description="How this account is named in lists, e.g. \"East warehouse\".")
+
+
+class AccountFormBase(TitledAccountForm):
+    """A house account's own fields."""
+
     send_immediately = BooleanField(
         "Send orders as soon as they are placed",
         description="Otherwise orders wait for the hourly run.")
@@ -40,34 +52,34 @@ def _check_with(spec: CredentialField, keep_stored: bool):
     return check
 
 
-def account_form(adapter_cls, account: HouseAccount | None = None, formdata=None):
-    """Build the Activate/Edit form from the fields the adapter declares.
+def _input(spec: CredentialField, keep_stored: bool):
+    kwargs = {"description": spec.help, "validators": [_check_with(spec, keep_stored)]}
+    if spec.kind is FieldKind.SECRET:
+        return PasswordField(spec.label, **kwargs)
+    if spec.kind is FieldKind.CHOICE:
+        choices = [SelectChoice(value, label) for value, label in spec.choices]
+        return SelectField(spec.label, choices=choices, default=spec.default,
+                           validate_choice=False, **kwargs)
+    if spec.kind is FieldKind.CHECKBOX:
+        return BooleanField(spec.label, default=spec.default in ("1", "true", "on"), **kwargs)
+    return StringField(spec.label, default=spec.default, **kwargs)
 
-    Secrets are password inputs that never render a value; on edit a blank secret keeps
-    the stored one.
+
+def account_form(adapter_cls, account=None, formdata=None, base: type = AccountFormBase):
+    """Build the Activate/Edit form of an account from the fields ``adapter_cls`` (a house
+    adapter or a carrier tracker) declares, after the fields of ``base``.
+
+    On edit (``account`` given, no ``formdata``) the form shows the account's own fields and
+    its stored credentials, except secrets: they are password inputs that never render a
+    value, and a blank secret keeps the stored one.
     """
-    attrs = {}
-    for spec in adapter_cls.fields:
-        validators = [_check_with(spec, keep_stored=account is not None)]
-        kwargs = {"description": spec.help, "validators": validators}
-        if spec.kind is FieldKind.SECRET:
-            field = PasswordField(spec.label, **kwargs)
-        elif spec.kind is FieldKind.CHOICE:
-            field = SelectField(spec.label, choices=[SelectChoice(v, label) for v, label in spec.choices],
-                                default=spec.default,
-                                validate_choice=False, **kwargs)
-        elif spec.kind is FieldKind.CHECKBOX:
-            field = BooleanField(spec.label, default=spec.default in ("1", "true", "on"),
-                                 **kwargs)
-        else:
-            field = StringField(spec.label, default=spec.default, **kwargs)
-        attrs[PREFIX + spec.name] = field
-    form_cls = type(f"{adapter_cls.__name__}Form", (AccountFormBase,), attrs)
-    form = form_cls(formdata=formdata)
-    if account is not None and formdata is None:
+    attrs = {PREFIX + spec.name: _input(spec, keep_stored=account is not None)
+             for spec in adapter_cls.fields}
+    form_cls = type(f"{adapter_cls.__name__}Form", (base,), attrs)
+    editing = account is not None and formdata is None
+    form = form_cls(formdata=formdata, obj=account if editing else None)
+    if editing:
         stored = credentials.decrypt(account.credentials_encrypted)
-        form.title.data = account.title
-        form.send_immediately.data = account.send_immediately
         for spec in adapter_cls.fields:
             if spec.kind is FieldKind.SECRET:
                 continue
@@ -86,6 +98,7 @@ def field_groups(form, adapter_cls) -> tuple[list, list]:
 
 
 def _values(form, adapter_cls, stored: dict[str, str]) -> dict[str, str]:
+    """The credentials a submitted form holds; a blank secret is the ``stored`` one."""
     values = {}
     for spec in adapter_cls.fields:
         data = form[PREFIX + spec.name].data
@@ -98,23 +111,29 @@ def _values(form, adapter_cls, stored: dict[str, str]) -> dict[str, str]:
     return values
 
 
+def store_credentials(account, form, adapter_cls) -> None:
+    """Encrypt the form's credentials onto ``account`` (a house or carrier account), keeping
+    a stored secret the form left blank. Does not commit."""
+    stored = (credentials.decrypt(account.credentials_encrypted)
+              if account.credentials_encrypted else {})
+    account.credentials_encrypted = credentials.encrypt(
+        _values(form, adapter_cls, stored))
+
+
 def create_account(adapter_key: str, form) -> HouseAccount:
-    adapter_cls = get_house(adapter_key)
     account = HouseAccount(adapter_key=adapter_key, title=form.title.data.strip(),
                            send_immediately=form.send_immediately.data,
-                           credentials_encrypted=credentials.encrypt(
-                               _values(form, adapter_cls, {})))
+                           credentials_encrypted="")
+    store_credentials(account, form, get_house(adapter_key))
     db.session.add(account)
     db.session.commit()
     return account
 
 
 def update_account(account: HouseAccount, form) -> None:
-    stored = credentials.decrypt(account.credentials_encrypted)
     account.title = form.title.data.strip()
     account.send_immediately = form.send_immediately.data
-    account.credentials_encrypted = credentials.encrypt(
-        _values(form, account.adapter_class, stored))
+    store_credentials(account, form, account.adapter_class)
     db.session.commit()
 
 
@@ -140,4 +159,11 @@ def adapter_for(account: HouseAccount):
     cls = account.adapter_class
     return cls(values, base_url=values.get("base_url") or None,
                timeout=current_app.config["HTTP_TIMEOUT"],
-               clock=current_app.config.get("CLOCK"))
+               clock=current_app.config.get("CLOCK"), pace=sleeper(),
+               max_pace=current_app.config["HOUSE_MAX_PACE"])
+
+
+def sleeper():
+    """How the app waits for a house (tests put a recorder in ``config["SLEEP"]``)."""
+    import time
+    return current_app.config.get("SLEEP") or time.sleep

@@ -12,18 +12,22 @@ import logging
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import bindparam, insert, select, update
 
-from adapters import get_carrier
+from adapters import CARRIERS, HOUSES
 from adapters.base import AdapterError, CarrierStatus, SentOrder, TrackingInfo
 from dashboard import status as rules
 from dashboard.clock import now
 from dashboard.dispatch import push_keys
 from dashboard.extensions import db
 from dashboard.house_accounts import adapter_for
-from dashboard.models import Fulfillment, HouseAccount, Shipment
+from dashboard.models import Fulfillment, FulfillmentEvent, HouseAccount, Shipment
 from dashboard.status import Status
+
+if TYPE_CHECKING:
+    from dashboard.carrier_accounts import CarrierTrackers
 
 log = logging.getLogger(__name__)
 
@@ -47,17 +51,6 @@ def house_check_interval(sent_at: datetime | None, at: datetime) -> timedelta:
     if age < timedelta(days=3):
         return timedelta(hours=1)
     return timedelta(hours=4)
-
-
-def carrier_check_interval(shipped_at: datetime | None, at: datetime) -> timedelta:
-    age = at - (shipped_at or at)
-    if age < timedelta(days=1):
-        return timedelta(minutes=15)
-    if age < timedelta(days=3):
-        return timedelta(hours=1)
-    if age < timedelta(days=10):
-        return timedelta(hours=4)
-    return timedelta(hours=12)
 
 
 # ------------------------------------------------------------------ house tracking
@@ -187,133 +180,306 @@ def record_packages(shipped: dict[int, TrackingInfo], *, source: str, actor: str
 
 # ------------------------------------------------------------------ carrier tracking
 
+#: statuses whose packages are still followed at their carrier
+MOVING = (Status.PENDING_SHIPMENT.value, Status.SHIPPED.value)
+#: how long a carrier that refused our credentials is left alone (saving the account sooner
+#: lifts the pause)
+REFUSED_PAUSE = timedelta(hours=1)
 
-def tracker_for(carrier_key: str):
-    """The carrier tracker that can follow ``carrier_key``, or None when none is set up."""
-    from dashboard.carrier_accounts import tracker_for as configured
-    return configured(carrier_key)
+
+def carrier_check_interval(shipped_at: datetime | None, at: datetime) -> timedelta:
+    """Packages that left today are asked about every 15 minutes; the longer a package has
+    travelled, the less often, down to twice a day after ten days."""
+    age = at - (shipped_at or at)
+    if age < timedelta(days=1):
+        return timedelta(minutes=15)
+    if age < timedelta(days=3):
+        return timedelta(hours=1)
+    if age < timedelta(days=10):
+        return timedelta(hours=4)
+    return timedelta(hours=12)
+
+
+@dataclass
+class _Check:
+    """One shipment's row as a check leaves it."""
+
+    id: int
+    fulfillment_id: int
+    tracking_number: str
+    shipped_at: datetime
+    carrier_status: str
+    carrier_detail: str
+    delivered_at: datetime | None
+    status_source: str
+    checks: int
+    next_check_at: datetime
+    done: bool = False
+
+    @classmethod
+    def due(cls, row, at: datetime) -> _Check:
+        shipped_at = row.shipped_at or row.created_at
+        return cls(row.id, row.fulfillment_id, row.tracking_number, shipped_at,
+                   row.carrier_status, row.carrier_detail, row.delivered_at, row.status_source,
+                   row.checks, at + carrier_check_interval(shipped_at, at))
+
+
+_DUE_COLUMNS = (Shipment.id, Shipment.fulfillment_id, Shipment.tracking_number,
+                Shipment.shipped_at, Shipment.created_at, Shipment.carrier_status,
+                Shipment.carrier_detail, Shipment.delivered_at, Shipment.status_source,
+                Shipment.checks)
+
+
+def _due(at: datetime) -> tuple:
+    return (Shipment.done.is_(False), Shipment.next_check_at <= at,
+            Fulfillment.status.in_(MOVING))
 
 
 def check_carriers() -> TrackingSummary:
-    """Ask carriers about every package still moving whose next check is due."""
+    """Ask carriers about every package still moving whose next check is due.
+
+    One carrier at a time, in pages that fill the carrier's batches (FedEx 30 numbers a
+    request, DHL 10, UPS and USPS one). A carrier that is down, refuses our credentials or
+    asks us to slow down is paused: its remaining packages stay due and are asked about
+    at the first check after the pause. Packages of a carrier without an account move on
+    the house's own delivery information, where it gave some.
+    """
     from flask import current_app
+
+    from dashboard.carrier_accounts import CarrierTrackers
     summary = TrackingSummary()
     at = now()
     stale_after = timedelta(days=current_app.config["TRACKING_STALE_DAYS"])
-    after = 0
-    while True:
-        shipments = db.session.scalars(
-            select(Shipment).join(Fulfillment, Shipment.fulfillment_id == Fulfillment.id)
-            .where(Shipment.done.is_(False), Shipment.next_check_at <= at,
-                   Fulfillment.status.in_([Status.PENDING_SHIPMENT.value,
-                                           Status.SHIPPED.value]),
-                   Shipment.id > after)
-            .order_by(Shipment.id).limit(CHUNK)).all()
-        if not shipments:
-            break
-        after = shipments[-1].id
-        by_carrier = defaultdict(list)
-        for shipment in shipments:
-            by_carrier[shipment.carrier].append(shipment)
-        for carrier_key, group in by_carrier.items():
-            _check_carrier(carrier_key, group, at, stale_after, summary)
-        summary.moved += _settle_fulfillments({s.fulfillment_id for s in shipments}, at)
-        db.session.commit()
+    trackers = CarrierTrackers()
+    due_carriers = sorted(db.session.scalars(
+        select(Shipment.carrier).distinct()
+        .join(Fulfillment, Shipment.fulfillment_id == Fulfillment.id).where(*_due(at))))
+    for carrier_key in due_carriers:
+        if not trackers.paused(carrier_key, at):
+            _check_carrier(carrier_key, trackers, at, stale_after, summary)
     return summary
 
 
-def _check_carrier(carrier_key: str, group: list[Shipment], at: datetime,
+def _check_carrier(carrier_key: str, trackers: CarrierTrackers, at: datetime,
                    stale_after: timedelta, summary: TrackingSummary) -> None:
-    tracker = tracker_for(carrier_key)
-    for shipment in group:
-        shipment.next_check_at = at + carrier_check_interval(shipment.shipped_at, at)
-    if tracker is None:
-        for shipment in group:  # the house's own delivery information, where it gave some
-            if shipment.delivered_at and shipment.carrier_status != "delivered":
-                shipment.carrier_status = CarrierStatus.DELIVERED.value
-                shipment.status_source = "house"
-                shipment.done = True
-            elif not shipment.carrier_detail:
-                shipment.carrier_detail = (f"No carrier account can track "
-                                           f"{carrier_key or 'this carrier'}; waiting for the "
-                                           "house's delivery information.")
-            _mark_stale(shipment, at, stale_after)
-        return
-    size = max(1, tracker.batch_size)
-    for start in range(0, len(group), size):
-        part = group[start:start + size]
+    """Check the due packages of one carrier, a page at a time, committing each page."""
+    tracker = trackers.tracker_for(carrier_key)
+    batch = max(1, tracker.batch_size) if tracker else CHUNK
+    page = -(-CHUNK // batch) * batch
+    after = 0
+    while True:
+        rows = db.session.execute(
+            select(*_DUE_COLUMNS).join(Fulfillment, Shipment.fulfillment_id == Fulfillment.id)
+            .where(*_due(at), Shipment.carrier == carrier_key, Shipment.id > after)
+            .order_by(Shipment.id).limit(page)).all()
+        if not rows:
+            return
+        after = rows[-1].id
+        db.session.rollback()  # hold no transaction during the carrier's calls
+        checks = [_Check.due(row, at) for row in rows]
+        failure = None
+        if tracker is None:
+            for check in checks:
+                _from_house(check, carrier_key)
+        else:
+            checks, failure = _ask_carrier(tracker, checks, batch, at, summary)
+        _mark_stale(checks, at, stale_after)
+        _save(checks)
+        summary.moved += _settle_fulfillments({c.fulfillment_id for c in checks}, at)
+        if failure is not None:
+            wait = (REFUSED_PAUSE if not failure.transient
+                    else timedelta(seconds=max(failure.retry_after, 60)))
+            trackers.pause(carrier_key, at + wait)
+        db.session.commit()
+        if failure is not None:
+            return
+
+
+def _ask_carrier(tracker, checks: list[_Check], batch: int, at: datetime,
+                 summary: TrackingSummary) -> tuple[list[_Check], AdapterError | None]:
+    """Ask ``tracker`` about ``checks`` a batch at a time. Returns the checks it answered and
+    the error that stopped it, if one did; unanswered packages keep their row as it was."""
+    answered: list[_Check] = []
+    for start in range(0, len(checks), batch):
+        part = checks[start:start + batch]
         summary.checked += len(part)
         try:
-            events = tracker.track([s.tracking_number for s in part])
+            events = tracker.track([c.tracking_number for c in part])
         except AdapterError as exc:
             summary.errors += len(part)
-            log.warning("carrier %s check failed: %s", carrier_key, exc)
-            for shipment in part:
-                shipment.next_check_at = at + timedelta(seconds=max(exc.retry_after, 300))
-            continue
+            log.warning("carrier %s check failed: %s", tracker.key, exc)
+            return answered, exc
         latest = {e.tracking_number: e for e in events}
-        for shipment in part:
-            shipment.checks += 1
-            event = latest.get(shipment.tracking_number)
-            if event is None:
-                continue
-            shipment.status_source = f"carrier:{tracker.key}"
-            shipment.carrier_detail = event.description[:500]
-            if event.status is CarrierStatus.EXCEPTION:
-                shipment.carrier_status = CarrierStatus.EXCEPTION.value
-            elif event.status is not CarrierStatus.UNKNOWN:
-                shipment.carrier_status = event.status.value
-            if event.status is CarrierStatus.DELIVERED:
-                shipment.delivered_at = event.occurred_at or at
-            if event.status in (CarrierStatus.DELIVERED, CarrierStatus.RETURNED):
-                shipment.done = True
-            else:
-                _mark_stale(shipment, at, stale_after)
+        for check in part:
+            event = latest.get(check.tracking_number)
+            if event is not None:
+                _from_carrier(check, event, tracker, at)
+        answered.extend(part)
+    return answered, None
 
 
-def _mark_stale(shipment: Shipment, at: datetime, stale_after: timedelta) -> None:
-    if not shipment.done and shipment.shipped_at and at - shipment.shipped_at > stale_after:
-        shipment.done = True
-        db.session.execute(update(Fulfillment).where(Fulfillment.id == shipment.fulfillment_id)
-                           .values(tracking_stale=True))
+def _from_carrier(check: _Check, event, tracker, at: datetime) -> None:
+    check.checks += 1
+    check.status_source = f"carrier:{tracker.key}"
+    check.carrier_detail = (event.description or _status_words(event.status.value))[:500]
+    if event.status is not CarrierStatus.UNKNOWN:  # "not found" keeps what we knew
+        check.carrier_status = event.status.value
+    if event.status is CarrierStatus.DELIVERED:
+        check.delivered_at = event.occurred_at or at
+    check.done = event.status in (CarrierStatus.DELIVERED, CarrierStatus.RETURNED)
+
+
+def _from_house(check: _Check, carrier_key: str) -> None:
+    """No carrier account follows this carrier: the house's delivery date, where it gave
+    one, is all there is to go on."""
+    if check.delivered_at:
+        check.carrier_status = CarrierStatus.DELIVERED.value
+        check.carrier_detail = "delivered"
+        check.status_source = "house"
+        check.done = True
+    elif not check.carrier_detail:
+        check.carrier_detail = (f"No {carrier_name(carrier_key) or 'carrier'} account can "
+                                "track this package; waiting for the house's delivery "
+                                "information.")
+
+
+def _mark_stale(checks: list[_Check], at: datetime, stale_after: timedelta) -> None:
+    """Give up on packages that have travelled longer than ``stale_after`` without being
+    delivered or returned, and flag their records "tracking stale" for support."""
+    stale = [c for c in checks if not c.done and at - c.shipped_at > stale_after]
+    if not stale:
+        return
+    for check in stale:
+        check.done = True
+    fids = sorted({c.fulfillment_id for c in stale})
+    current = dict(db.session.execute(
+        select(Fulfillment.id, Fulfillment.status)
+        .where(Fulfillment.id.in_(fids), Fulfillment.tracking_stale.is_(False))).all())
+    if not current:
+        return
+    db.session.execute(update(Fulfillment).where(Fulfillment.id.in_(list(current)))
+                       .values(tracking_stale=True))
+    days = stale_after.total_seconds() / 86400
+    _timeline([(fid, status, f"Tracking stale: not delivered {days:g} days after shipping; "
+                             "the carrier is no longer asked. Check with the carrier or the "
+                             "house.") for fid, status in current.items()], at)
+
+
+def _save(checks: list[_Check]) -> None:
+    if not checks:
+        return
+    table = Shipment.__table__
+    columns = ("carrier_status", "carrier_detail", "delivered_at", "status_source", "checks",
+               "next_check_at", "done")
+    db.session.execute(
+        update(table).where(table.c.id == bindparam("_id"))
+        .values(**{name: bindparam("_" + name) for name in columns}),
+        [{"_id": c.id, **{"_" + name: getattr(c, name) for name in columns}} for c in checks])
 
 
 def _settle_fulfillments(fids: set[int], at: datetime) -> int:
-    """Move each fulfillment to what its packages say, through the status rules."""
-    db.session.flush()
-    current = dict(db.session.execute(select(Fulfillment.id, Fulfillment.status)
-                                      .where(Fulfillment.id.in_(fids))).all())
-    shipments = defaultdict(list)
-    for s in db.session.scalars(select(Shipment).where(Shipment.fulfillment_id.in_(fids))):
-        shipments[s.fulfillment_id].append(s)
-    targets: dict[Status, dict[int, dict]] = defaultdict(dict)
-    details: dict[int, str] = {}
-    exceptions = {}
-    for fid, packages in shipments.items():
-        states = {p.carrier_status for p in packages}
-        source = ", ".join(sorted({p.status_source for p in packages if p.status_source}))
+    """Move each fulfillment to what its packages say, through the status rules: Returned
+    when one came back, Delivered when all arrived, Shipped once one is moving. A carrier
+    exception is set for support (and cleared when the package moves on) without a move.
+    Returns how many records moved."""
+    if not fids:
+        return 0
+    records = {r.id: r for r in db.session.execute(
+        select(Fulfillment.id, Fulfillment.status, Fulfillment.carrier_exception,
+               HouseAccount.adapter_key)
+        .join(HouseAccount, Fulfillment.house_account_id == HouseAccount.id)
+        .where(Fulfillment.id.in_(fids)))}
+    packages = defaultdict(list)
+    for p in db.session.execute(
+            select(Shipment.fulfillment_id, Shipment.tracking_number, Shipment.carrier_status,
+                   Shipment.carrier_detail, Shipment.delivered_at, Shipment.status_source)
+            .where(Shipment.fulfillment_id.in_(fids)).order_by(Shipment.id)):
+        packages[p.fulfillment_id].append(p)
+    moves: dict[tuple[Status, str], dict[int, dict]] = defaultdict(dict)
+    details, exceptions, lines = {}, [], []
+    for fid, record in records.items():
+        shipped = packages.get(fid, [])
+        states = {p.carrier_status for p in shipped}
+        house = _house_name(record.adapter_key)
+        details[fid] = _according(shipped, house)[:900]
+        source = ("carrier" if any(p.status_source.startswith("carrier:") for p in shipped)
+                  else "tracking")
+        target = None
         if "returned" in states:
-            targets[Status.RETURNED][fid] = {"returned_at": at}
-        elif states == {"delivered"}:
-            targets[Status.DELIVERED][fid] = {
-                "delivered_at": max(p.delivered_at or at for p in packages)}
-        elif states & {"in_transit", "delivered", "exception"}:
-            targets[Status.SHIPPED][fid] = {}
-        details[fid] = f"According to {source or 'the carrier'}: " + "; ".join(
-            f"{p.tracking_number} {p.carrier_detail}".strip() for p in packages)[:900]
-        problem = "; ".join(f"{p.tracking_number}: {p.carrier_detail}" for p in packages
-                            if p.carrier_status == "exception")
-        exceptions[fid] = problem
-    for fid, problem in exceptions.items():
-        db.session.execute(update(Fulfillment).where(Fulfillment.id == fid)
-                           .values(carrier_exception=problem[:2000]))
+            target, values = Status.RETURNED, {"returned_at": at}
+        elif shipped and states == {"delivered"}:
+            target, values = Status.DELIVERED, {
+                "delivered_at": max(p.delivered_at or at for p in shipped)}
+        elif states & {"in_transit", "delivered"}:
+            target, values = Status.SHIPPED, {}
+        moving = target is not None and target.value != record.status
+        if moving:
+            moves[target, source][fid] = values
+        problem = "; ".join(
+            (f"{p.tracking_number}: " if len(shipped) > 1 else "") + p.carrier_detail.rstrip(".")
+            for p in shipped if p.carrier_status == "exception")[:2000]
+        if problem != record.carrier_exception:
+            exceptions.append({"_id": fid, "_problem": problem})
+            if problem or not moving:  # a move says itself that the package moves again
+                lines.append((fid, record.status, f"Carrier exception, for support: {problem}"
+                              if problem else f"Carrier exception over. {details[fid]}"))
+    if exceptions:
+        table = Fulfillment.__table__
+        db.session.execute(update(table).where(table.c.id == bindparam("_id"))
+                           .values(carrier_exception=bindparam("_problem")), exceptions)
+    _timeline(lines, at)
     moved = 0
-    for target in (Status.SHIPPED, Status.DELIVERED, Status.RETURNED):
-        group = {fid: v for fid, v in targets.get(target, {}).items()
-                 if current.get(fid) != target.value}
-        if not group:
-            continue
-        result = rules.move_many(list(group), target, source="carrier", values=group,
-                                 details={fid: details[fid] for fid in group})
-        moved += len(result.moved)
+    for (target, source), group in moves.items():
+        moved += len(rules.move_many(list(group), target, source=source, values=group,
+                                     details={fid: details[fid] for fid in group}).moved)
     return moved
+
+
+def _timeline(lines: list[tuple[int, str, str]], at: datetime) -> None:
+    """Timeline lines that move nothing, (fulfillment id, its status, detail), in one
+    statement."""
+    if lines:
+        db.session.execute(insert(FulfillmentEvent.__table__), [
+            {"fulfillment_id": fid, "from_status": status, "to_status": status,
+             "source": "carrier", "actor": "", "detail": detail, "applied": True,
+             "created_at": at} for fid, status, detail in lines])
+
+
+def _according(packages, house: str) -> str:
+    """Who said what, for the timeline: "According to UPS: Delivered, front porch", or per
+    package when there are several ("According to UPS: 1Z…: In transit; 1Z…: Delivered")."""
+    by_source = defaultdict(list)
+    for p in packages:
+        if p.status_source:
+            by_source[p.status_source].append(p)
+    several = len(packages) > 1
+    return "; ".join(
+        f"According to {source_name(source, house)}: " + "; ".join(
+            (f"{p.tracking_number}: " if several else "")
+            + (p.carrier_detail or _status_words(p.carrier_status)).rstrip(".") for p in group)
+        for source, group in by_source.items())
+
+
+def source_name(status_source: str, house: str) -> str:
+    """Who a shipment's ``status_source`` names, in words: "UPS", "the house (ShipBob)"."""
+    if status_source.startswith("carrier:"):
+        key = status_source.removeprefix("carrier:")
+        return carrier_name(key)
+    if status_source == "house":
+        return f"the house ({house})" if house else "the house"
+    return "the carrier"
+
+
+def carrier_name(carrier_key: str) -> str:
+    """"UPS" for "ups"; a carrier we do not track keeps the house's word for it."""
+    cls = CARRIERS.get(carrier_key)
+    return cls.name if cls else carrier_key
+
+
+def _house_name(adapter_key: str) -> str:
+    cls = HOUSES.get(adapter_key)
+    return cls.name if cls else adapter_key
+
+
+def _status_words(carrier_status: str) -> str:
+    return carrier_status.replace("_", " ")

@@ -7,14 +7,17 @@ Each simulator is a WSGI app served over real HTTP on 127.0.0.1 and driven from 
 - ``expire_tokens()`` revokes every OAuth token handed out, so the next tracking call gets
   the carrier's 401 and the client has to fetch a new token;
 - ``down = True`` answers every request with 503, as a carrier's gateway does in an outage;
-- ``token_requests`` counts tokens asked for and ``tracking_calls`` lists the numbers of each
-  tracking request, in order.
+- ``retry_after = N`` answers every request with the carrier's 429 and a ``Retry-After: N``
+  header, as a carrier does to a client over its rate limit; ``None`` lifts it;
+- ``delay = N`` holds every request N seconds before answering (a carrier that hangs);
+- ``token_requests`` counts tokens asked for, ``tracking_calls`` lists the numbers of each
+  tracking request, in order, and ``requests`` counts every HTTP request, refused ones too.
 
 Bodies follow the carriers' documented shapes and the fixtures in karrio's own connector
 tests (UPS Track API v1, FedEx Track API v1, USPS Tracking API v3, DHL XML Services
 ``KnownTrackingRequest``). Event wording is the carriers'. Codes found in neither karrio's
-fixtures nor the carriers' public documentation are illustrative: UPS 10404 and 10500, USPS
-event code 55, and DHL's site-ID refusal code 100.
+fixtures nor the carriers' public documentation are illustrative: UPS 10404, 10429 and 10500,
+USPS event code 55, DHL's site-ID refusal code 100, and DHL's 429 page.
 
     with UPSSimulator() as ups:
         ups.register("1Z5R89390357567127", "delivered")
@@ -32,7 +35,7 @@ from datetime import datetime, timedelta
 from typing import Any, ClassVar
 from xml.sax.saxutils import escape
 
-from werkzeug.serving import make_server
+from werkzeug.serving import WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
 #: the journeys a registered number can have reached
@@ -62,6 +65,9 @@ class CarrierSimulator:
         self.credentials = credentials or self.default_credentials()
         self.now = now
         self.down = False
+        self.retry_after: int | None = None
+        self.delay = 0.0
+        self.requests = 0
         self.token_requests = 0
         self.tracking_calls: list[tuple[str, ...]] = []
         self._numbers: dict[str, str] = {}
@@ -99,7 +105,8 @@ class CarrierSimulator:
 
     def start(self) -> str:
         """Serve on a free port of 127.0.0.1 in a background thread; return the base URL."""
-        self._server = make_server("127.0.0.1", 0, self, threaded=True)
+        self._server = make_server("127.0.0.1", 0, self, threaded=True,
+                                   request_handler=_QuietRequestHandler)
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={
             "poll_interval": 0.05}, daemon=True)
         self._thread.start()
@@ -119,7 +126,17 @@ class CarrierSimulator:
 
     def __call__(self, environ, start_response):
         request = Request(environ)
-        response = self.outage() if self.down else self.handle(request)
+        with self._lock:
+            self.requests += 1
+        if self.delay:
+            time.sleep(self.delay)
+        if self.down:
+            response = self.outage()
+        elif self.retry_after is not None:
+            response = self.too_many_requests()
+            response.headers["Retry-After"] = str(self.retry_after)
+        else:
+            response = self.handle(request)
         return response(environ, start_response)
 
     # ---------------------------------------------------------------- helpers
@@ -128,6 +145,10 @@ class CarrierSimulator:
         raise NotImplementedError
 
     def outage(self) -> Response:
+        raise NotImplementedError
+
+    def too_many_requests(self) -> Response:
+        """The carrier's 429 body (the Retry-After header is added by the caller)."""
         raise NotImplementedError
 
     def _issue_token(self) -> str:
@@ -162,6 +183,11 @@ class CarrierSimulator:
                 for i, step in enumerate(steps)]
 
 
+class _QuietRequestHandler(WSGIRequestHandler):
+    def log_request(self, *args, **kwargs) -> None:
+        """Tests send carriers hundreds of requests; their access log is noise."""
+
+
 def _json(body: Any, status: int = 200) -> Response:
     return Response(json.dumps(body), status=status, mimetype="application/json")
 
@@ -191,6 +217,9 @@ class UPSSimulator(CarrierSimulator):
 
     def outage(self) -> Response:
         return self._errors("10500", "Service Unavailable. Please try again later.", 503)
+
+    def too_many_requests(self) -> Response:
+        return self._errors("10429", "Too Many Requests.", 429)
 
     def handle(self, request: Request) -> Response:
         if request.path == "/security/v1/oauth/token" and request.method == "POST":
@@ -261,6 +290,10 @@ class FedExSimulator(CarrierSimulator):
             "SERVICE.UNAVAILABLE.ERROR",
             "The service is currently unavailable and we are working to resolve the issue. We "
             "apologize for any inconvenience. Please check back at a later time.", 503)
+
+    def too_many_requests(self) -> Response:
+        return self._errors("TOO.MANY.REQUESTS.ERROR", "We have received too many requests in "
+                            "a short duration. Please wait a while to try again.", 429)
 
     def handle(self, request: Request) -> Response:
         if request.path == "/oauth/token" and request.method == "POST":
@@ -351,6 +384,10 @@ class USPSSimulator(CarrierSimulator):
         return self._error(503, "Service Unavailable",
                            "The service is temporarily unavailable. Please try again later.")
 
+    def too_many_requests(self) -> Response:
+        return self._error(429, "Too Many Requests",
+                           "The rate limit of this application has been exceeded.")
+
     def handle(self, request: Request) -> Response:
         if request.path == "/oauth2/v3/token" and request.method == "POST":
             form = request.form
@@ -421,6 +458,11 @@ class DHLExpressSimulator(CarrierSimulator):
     def outage(self) -> Response:
         return Response("<html><head><title>503 Service Unavailable</title></head><body>"
                         "<h1>Service Unavailable</h1></body></html>", status=503,
+                        mimetype="text/html")
+
+    def too_many_requests(self) -> Response:
+        return Response("<html><head><title>429 Too Many Requests</title></head><body>"
+                        "<h1>Too Many Requests</h1></body></html>", status=429,
                         mimetype="text/html")
 
     def handle(self, request: Request) -> Response:

@@ -16,6 +16,7 @@ class DHLExpressTracker(KarrioTracker):
     karrio_carrier = "dhl_express"
     settings_class = with_base_url(DHLSettings)
     uses_token = False
+    probe_number = "1234567890"
     #: waybills per KnownTrackingRequest
     batch_size = 10
     fields = (

@@ -13,6 +13,7 @@ class FedExTracker(KarrioTracker):
     name = "FedEx"
     karrio_carrier = "fedex"
     settings_class = with_base_url(FedExSettings)
+    probe_number = "123456789012"
     #: FedEx's documented limit of tracking numbers per request
     batch_size = 30
     fields = (

@@ -13,6 +13,7 @@ class UPSTracker(KarrioTracker):
     name = "UPS"
     karrio_carrier = "ups"
     settings_class = with_base_url(UPSSettings)
+    probe_number = "1Z999AA10123456784"
     #: the Track API takes one inquiry number per request
     batch_size = 1
     fields = (

@@ -28,6 +28,7 @@ class USPSTracker(KarrioTracker):
     name = "USPS"
     karrio_carrier = "usps"
     settings_class = with_base_url(USPSSettings)
+    probe_number = "9400100000000000000000"
     #: karrio asks the v3 tracking API one number per request
     batch_size = 1
     fields = (

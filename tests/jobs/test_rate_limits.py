@@ -1,0 +1,76 @@
+"""A rate-limited house: dispatch paces itself by the house's own headers, and a 429 with
+a short wait is waited out inside the run instead of postponing orders by an hour."""
+import pytest
+
+from testkit import bulk_hold
+
+
+@pytest.fixture
+def limited_shipstation(app):
+    """ShipStation allowing 3 requests a minute, on a clock the test's sleeper moves."""
+    from dashboard import credentials
+    from dashboard.extensions import db
+    from dashboard.models import HouseAccount
+    from simulators.common import serve
+    from simulators.shipstation import create_app
+
+    class SimClock:
+        now = 1000.0
+
+        def __call__(self):
+            return self.now
+    sim_clock = SimClock()
+    sim = create_app(rate_limit=3, rate_window=60, products={"WIDGET-1": 10**6},
+                     clock=sim_clock)
+    base_url, stop = serve(sim)
+    with app.app_context():
+        account = HouseAccount(adapter_key="shipstation", title="Limited",
+                               credentials_encrypted=credentials.encrypt({
+                                   "api_key": "ss-api-key", "api_secret": "ss-api-secret",
+                                   "store_id": "310001", "base_url": base_url}))
+        db.session.add(account)
+        db.session.commit()
+        account_id = account.id
+    sleeps = []
+
+    def sleep(seconds):
+        sleeps.append(seconds)
+        sim_clock.now += seconds
+    app.config["SLEEP"] = sleep
+    yield account_id, sim.extensions["house"], sleeps
+    stop()
+
+
+def test_paced_by_the_houses_headers_no_429(app, limited_shipstation, clock):
+    account, house, sleeps = limited_shipstation
+    app.config["HOUSE_MAX_PACE"] = 60
+    bulk_hold(app, account, "WIDGET-1", 1000, clock())  # 10 requests of 100
+    from dashboard.dispatch import dispatch
+    with app.app_context():
+        summary = dispatch()
+    assert summary.sent == 1000 and summary.deferred == 0
+    assert len(sleeps) == 3 and all(60 <= s <= 61 for s in sleeps)  # after calls 3, 6, 9
+    assert sum(house.creations.values()) == 1000
+
+
+def test_a_429_with_a_short_wait_is_waited_out_in_the_run(app, limited_shipstation, clock):
+    account, house, sleeps = limited_shipstation
+    app.config["DISPATCH_MAX_INLINE_WAIT"] = 120
+    bulk_hold(app, account, "WIDGET-1", 500, clock())
+    from dashboard.dispatch import dispatch
+    with app.app_context():
+        summary = dispatch()
+    assert summary.sent == 500 and summary.deferred == 0
+    assert len(sleeps) == 1 and 60 <= sleeps[0] <= 61  # 4th call: 429, sent again after
+    assert set(house.creations.values()) == {1}
+
+
+def test_a_long_rate_limit_wait_releases_the_orders(app, limited_shipstation, clock):
+    account, house, sleeps = limited_shipstation
+    app.config["DISPATCH_MAX_INLINE_WAIT"] = 30  # the house asks for 60
+    bulk_hold(app, account, "WIDGET-1", 500, clock())
+    from dashboard.dispatch import dispatch
+    with app.app_context():
+        summary = dispatch()
+    assert (summary.sent, summary.deferred, summary.failed) == (300, 200, 0)
+    assert sleeps == []
