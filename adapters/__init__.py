@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from adapters.base import CarrierTracker, HouseAdapter, PullHouse
 from adapters.carriers import DHLExpressTracker, FedExTracker, UPSTracker, USPSTracker
+from adapters.pull import ShipMonkPullHouse, ShipWorksHouse
 from adapters.sandbox import SandboxCarrier, SandboxHouse
 from adapters.shipbob import ShipBobHouse
 from adapters.shipmonk import ShipMonkHouse
@@ -24,7 +25,8 @@ def _by_key(*classes):
 
 
 #: every house the product supports, in the order the listing shows them
-HOUSES: dict[str, HouseClass] = _by_key(ShipStationHouse, ShipBobHouse, ShipMonkHouse, SandboxHouse)
+HOUSES: dict[str, HouseClass] = _by_key(ShipStationHouse, ShipBobHouse, ShipMonkHouse, SandboxHouse,
+                                        ShipWorksHouse, ShipMonkPullHouse)
 
 #: every carrier whose tracking API we read
 CARRIERS: dict[str, type[CarrierTracker]] = _by_key(USPSTracker, UPSTracker, FedExTracker,

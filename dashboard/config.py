@@ -51,3 +51,5 @@ class Config:
     #: wait releases the account's orders until then
     DISPATCH_MAX_INLINE_WAIT = float(os.environ.get("DISPATCH_MAX_INLINE_WAIT", "120"))
     PAGE_SIZE = 50
+    #: calls one API user may make (Flask-Limiter notation)
+    API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "120 per minute")

@@ -1,4 +1,5 @@
 """Extension singletons, wired to the app by ``init_app`` in the factory."""
+from flask_limiter import Limiter
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -18,3 +19,33 @@ db = SQLAlchemy(metadata=MetaData(naming_convention=naming))
 migrate = Migrate(render_as_batch=True)
 login_manager = LoginManager()
 csrf = CSRFProtect()
+
+
+def _limits_storage_uri(app) -> str:
+    """The app's Redis as a ``limits`` storage URI, so every process shares one count.
+
+    With no ``REDIS_URL`` the project's embedded Redis listens on a socket under the
+    instance folder (see ``redis_conn``); the URI is only computed here, the server is
+    started by whoever first needs it.
+    """
+    from pathlib import Path
+    url = app.config.get("REDIS_URL") or \
+        f"unix://{Path(app.config['INSTANCE_DIR']) / 'redis' / 'redis.sock'}"
+    return "redis+" + url if url.startswith("unix://") else url
+
+
+def _limiter_key() -> str:
+    from flask import request
+    return request.remote_addr or "unknown"
+
+
+class RedisLimiter(Limiter):
+    """Flask-Limiter counting on the app's Redis (``REDIS_URL``); the API's per-user
+    limits use it through ``dashboard.api_auth``."""
+
+    def init_app(self, app) -> None:
+        app.config.setdefault("RATELIMIT_STORAGE_URI", _limits_storage_uri(app))
+        super().init_app(app)
+
+
+limiter = RedisLimiter(key_func=_limiter_key, strategy="fixed-window")

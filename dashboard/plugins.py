@@ -55,6 +55,10 @@ def activate(key: str):
     if request.method == "POST":
         if form.validate():
             account = house_accounts.create_account(key, form)
+            if adapter_cls.mode == "pull":  # the house calls us: it needs an API user next
+                flash(f"{adapter_cls.name} account “{account.title}” is active. Now create the "
+                      "API user the house logs in with.", "success")
+                return redirect(url_for("api_users.setup", account_id=account.id))
             flash(f"{adapter_cls.name} account “{account.title}” is active. Click the tile to "
                   "assign it to your products.", "success")
             return redirect(url_for("plugins.index"))

@@ -86,6 +86,8 @@ class RateLimiter:
         self.clock = clock
         self._hits: dict[str, deque[float]] = {}
         self._lock = threading.Lock()
+        #: requests answered and requests refused with 429, since the last reset
+        self.allowed = self.refused = 0
 
     def configure(self, *, enabled: bool | None = None, limit: int | None = None,
                   window: float | None = None) -> None:
@@ -101,6 +103,7 @@ class RateLimiter:
     def reset(self) -> None:
         with self._lock:
             self._hits.clear()
+            self.allowed = self.refused = 0
 
     def hit(self, caller: str) -> RateDecision:
         """Count one request by ``caller`` unless it is over the limit."""
@@ -115,6 +118,9 @@ class RateLimiter:
             allowed = not self.enabled or len(hits) < self.limit
             if allowed:
                 hits.append(now)
+                self.allowed += 1
+            else:
+                self.refused += 1
             reset = hits[0] + self.window - now if hits else self.window
             return RateDecision(allowed, self.limit, max(self.limit - len(hits), 0),
                                 math.ceil(reset))
@@ -326,6 +332,13 @@ def _control_blueprint(house: SimulatedHouse) -> Blueprint:
     def creations():
         with house.lock:
             return dict(house.creations)
+
+    @bp.get("/stats")
+    def stats():
+        """Requests answered and refused for the rate limit since the last reset."""
+        return {"allowed": house.limiter.allowed, "refused_429": house.limiter.refused,
+                "limit": house.limiter.limit, "window": house.limiter.window,
+                "rate_limited": house.limiter.enabled}
 
     return bp
 

@@ -116,7 +116,102 @@ def bench_dispatch() -> None:
            "flat (≤ 1.25×)", peaks[large] <= 1.25 * peaks[small])
 
 
-PARTS = {"dispatch": bench_dispatch}
+def bench_ratelimit() -> None:
+    """The ShipStation simulator allowing 40 requests per 6 s (its minute scaled down):
+    how much of that allowance the dispatch job uses, and how many 429s it causes."""
+    import redis
+    from rq import Queue
+    count = 10_000 if QUICK else 30_000  # 100 or 300 requests of 100 orders
+    port = harness.free_port()
+    with _simulator(port):
+        base = f"http://127.0.0.1:{port}"
+        requests.post(f"{base}/_control/rate-limit", json={"enabled": True, "limit": 40,
+                                                          "window": 6}, timeout=10)
+        harness.fresh_database()
+        with harness.connect() as conn:
+            account = harness.add_account(conn, "shipstation", "Bench ShipStation", {
+                "api_key": "ss-api-key", "api_secret": "ss-api-secret",
+                "store_id": "310001", "base_url": base})
+            harness.load_fulfillments(conn, [account], count, status="hold")
+        conn = redis.Redis.from_url(harness.redis_url())
+        conn.flushdb()
+        Queue("fulfillment", connection=conn).enqueue(
+            "jobs.dispatch.send_now", kwargs={"account_id": account}, job_timeout=7200)
+        before = requests.get(f"{base}/_control/stats", timeout=10).json()
+        started = time.perf_counter()
+        with harness.process("-m", "flask", "worker", "--burst") as worker:
+            worker.wait()
+        elapsed = time.perf_counter() - started
+        after = requests.get(f"{base}/_control/stats", timeout=10).json()
+    used = after["allowed"] - before["allowed"]
+    refused = after["refused_429"] - before["refused_429"]
+    allowance = 40 * elapsed / 6
+    windows = elapsed / 6
+    result("ratelimit", f"allowance used over {elapsed:.0f} s", round(100 * used / allowance, 1),
+           unit="%", target="≥ 95 %", ok=used / allowance >= 0.95,
+           note=f"{used} requests, {count:,} orders")
+    result("ratelimit", "429 answers", refused, unit="", target=f"≤ edges (~{windows:.0f})",
+           ok=refused <= windows)
+
+
+def bench_latency() -> None:
+    """Send-at-once accounts: orders placed at a steady rate, time from creation to the
+    house's acceptance (our sent_at, stamped right after the house's answer)."""
+    count, rate = (200, 10) if QUICK else (1000, 10)
+    port = harness.free_port()
+    with _simulator(port, "--no-rate-limit"):
+        base = f"http://127.0.0.1:{port}"
+        harness.fresh_database()
+        with harness.connect() as conn:
+            account = harness.add_account(conn, "shipstation", "Bench ShipStation", {
+                "api_key": "ss-api-key", "api_secret": "ss-api-secret",
+                "store_id": "310001", "base_url": base}, send_immediately=True)
+            conn.execute("INSERT INTO product (name, sku, price, shippable, hold_delay_hours,"
+                         " house_account_id, created_at) VALUES ('Widget', 'WIDGET-1', 10,"
+                         " true, 0, %s, now())", (account,))
+            conn.commit()
+        import redis
+        redis.Redis.from_url(harness.redis_url()).flushdb()
+        from dashboard import create_app, order_entry
+        app = create_app({"SQLALCHEMY_DATABASE_URI": harness.database_url().replace(
+            "postgresql://", "postgresql+psycopg://"), "REDIS_URL": harness.redis_url(),
+            "INSTANCE_DIR": harness.child_env()["INSTANCE_DIR"]})
+        customer = {"first_name": "Casey", "last_name": "Buyer", "email": "c@example.com",
+                    "phone": "", "address1": "1 Main St", "address2": "", "city": "Austin",
+                    "state": "TX", "postal_code": "73301", "country": "US"}
+        with harness.process("-m", "flask", "worker"), \
+                harness.process("-m", "flask", "worker"), app.app_context():
+            time.sleep(3)  # both workers listening
+            from dashboard.models import Product
+            from dashboard.extensions import db
+            pid = db.session.query(Product.id).scalar()
+            started = time.perf_counter()
+            for n in range(count):
+                order_entry.place_order(customer, [order_entry.Line(pid, 1)], actor="bench")
+                delay = started + (n + 1) / rate - time.perf_counter()
+                if delay > 0:
+                    time.sleep(delay)
+            deadline = time.time() + 120
+            while time.time() < deadline:
+                with harness.connect() as conn:
+                    left = conn.execute("SELECT count(*) FROM fulfillment WHERE status = 'hold'"
+                                        ).fetchone()[0]
+                if not left:
+                    break
+                time.sleep(0.5)
+    with harness.connect() as conn:
+        waits = [row[0] for row in conn.execute(
+            "SELECT extract(epoch FROM f.sent_at - o.created_at) FROM fulfillment f"
+            " JOIN \"order\" o ON o.id = f.order_id WHERE f.sent_at IS NOT NULL")]
+    waits.sort()
+    p50, p95 = waits[len(waits) // 2], waits[int(len(waits) * 0.95) - 1]
+    result("latency", f"order → house p50 ({len(waits)}/{count} at {rate}/s)",
+           round(float(p50), 2), unit="s")
+    result("latency", "order → house p95", round(float(p95), 2), unit="s", target="≤ 10 s",
+           ok=p95 <= 10)
+
+
+PARTS = {"dispatch": bench_dispatch, "ratelimit": bench_ratelimit, "latency": bench_latency}
 
 
 def main(argv: list[str]) -> int:
