@@ -250,15 +250,15 @@ class HouseSession:
             reset = float(response.headers[self.retry_after_header])
         except (KeyError, ValueError):
             return
-        # the house rounds its reset to whole seconds: wait half a second past it
-        self._refill_at = time.monotonic() + reset + 0.5 if remaining <= 0 else None
+        # the house rounds its reset up to whole seconds, so this is never too early
+        self._refill_at = time.monotonic() + reset + 0.05 if remaining <= 0 else None
 
     def _wait_for_refill(self) -> None:
         if self._refill_at is None:
             return
         wait = self._refill_at - time.monotonic()
         self._refill_at = None
-        if 0 < wait <= self.max_pace + 0.5:
+        if 0 < wait <= self.max_pace + 0.05:
             self.pace(wait)
 
     def _retry_after(self, response: requests.Response,

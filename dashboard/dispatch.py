@@ -13,10 +13,13 @@ from __future__ import annotations
 import logging
 import uuid
 from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 from sqlalchemy import and_, or_, select, text, update
+from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
 from adapters import HOUSES
@@ -55,7 +58,6 @@ def dispatch(*, run_key: str | None = None, account_id: int | None = None,
     :param run_key: a scheduled slot ("hourly:2026-11-28T20"); a second firing of the same
         slot finds its record and sends nothing
     """
-    from flask import current_app
     summary = Summary()
     run = None
     if run_key:
@@ -102,7 +104,6 @@ def claim(token: str, limit: int, *, account_id=None, ids=None, ignore_due=False
     :return: claimed id -> whether its outcome is unknown (a previous claim was never
         released, or a send may have reached the house) and must be looked up first
     """
-    from flask import current_app
     at = now()
     lease = at - timedelta(seconds=current_app.config["CLAIM_LEASE_SECONDS"])
     f, a = Fulfillment.__table__.c, HouseAccount.__table__.c
@@ -198,34 +199,50 @@ def _send_claimed(claimed: dict[int, bool], token: str, summary: Summary) -> Non
         select(HouseAccount).where(HouseAccount.id.in_(list(by_account))))}
     payloads = {fid: payload for fid, (_f, payload) in loaded.items()}
     db.session.rollback()  # hold no transaction (no SQLite write lock) during HTTP calls
-    for account_id, fids in by_account.items():
-        adapter, title = clients[account_id]
-        size = max(1, adapter.batch_size)
-        for start in range(0, len(fids), size):
-            batch = fids[start:start + size]
-            outcomes = _outcomes_waiting_out_rate_limits(adapter, batch, payloads, claimed)
-            paused_for = _record(account_id, title, adapter, batch, outcomes, payloads, token,
-                                 summary)
-            if paused_for is not None:  # rate limit or outage: release the rest of the account
-                rest = fids[start + size:]
-                _release(rest, token, paused_for, "Waiting: the house asked us to slow down.")
-                summary.deferred += len(rest)
+    send = partial(_outcomes_waiting_out_rate_limits, payloads=payloads, claimed=claimed,
+                   limit=current_app.config["DISPATCH_MAX_INLINE_WAIT"], sleep=sleeper())
+    # one sender thread calls the house while this thread records the previous batch, so
+    # a run costs about max(house time, database time) rather than their sum
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="dispatch-send") as sender:
+        for account_id, fids in by_account.items():
+            adapter, title = clients[account_id]
+            size = max(1, adapter.batch_size)
+            batches = [fids[start:start + size] for start in range(0, len(fids), size)]
+            in_flight = sender.submit(send, adapter, batches[0])
+            for n, batch in enumerate(batches):
+                outcomes = in_flight.result()
+                following = batches[n + 1] if n + 1 < len(batches) else None
+                if following is not None:
+                    in_flight = sender.submit(send, adapter, following)
+                paused_for = _record(account_id, title, adapter, batch, outcomes, payloads,
+                                     token, summary)
+                if paused_for is None:
+                    continue
+                # rate limit or outage: what was already sent is recorded, the rest waits
+                rest = batches[n + 1:]
+                if following is not None:
+                    _record(account_id, title, adapter, following, in_flight.result(),
+                            payloads, token, summary)
+                    rest = batches[n + 2:]
+                waiting = [fid for part in rest for fid in part]
+                _release(waiting, token, paused_for, "Waiting: the house asked us to slow down.")
+                summary.deferred += len(waiting)
                 break
 
 
-def _outcomes_waiting_out_rate_limits(adapter, batch, payloads, claimed):
+def _outcomes_waiting_out_rate_limits(adapter, batch, *, payloads, claimed, limit: float,
+                                      sleep) -> dict[int, object]:
     """``_outcomes``, but a batch the house refused only for its rate limit is sent again
-    after the short wait the house asks for, a few times at most (the claim's lease is
-    far longer); a longer wait is left to ``_record``, which releases the orders."""
-    from flask import current_app
-    limit = current_app.config["DISPATCH_MAX_INLINE_WAIT"]
+    after the short wait the house asks for (at most ``limit`` seconds), a few times at
+    most (the claim's lease is far longer); a longer wait is left to ``_record``, which
+    releases the orders. Runs in the sender thread: no app context, no database."""
     for _attempt in range(5):
         outcomes = _outcomes(adapter, batch, payloads, claimed)
         waits = [o.retry_after for o in outcomes.values()
                  if isinstance(o, Transient) and o.rate_limited]
         if len(waits) != len(outcomes) or not 0 < max(waits) <= limit:
             return outcomes
-        sleeper()(max(waits) + 0.5)  # the house rounds its reset to whole seconds
+        sleep(max(waits) + 0.05)  # the house rounds its reset up to whole seconds
     return outcomes
 
 

@@ -156,7 +156,8 @@ def move_many(ids: Iterable[int], target: Status | str, *, source: str, actor: s
     event details. ``refused`` maps an id to its current status, "unknown" when missing or
     "changed" when another writer moved it between our read and our update.
     """
-    from sqlalchemy import bindparam, insert, select, update
+    from sqlalchemy import Integer, bindparam, column, func, insert, select, update
+    from sqlalchemy.dialects.postgresql import ARRAY
 
     from dashboard.clock import now
     from dashboard.models import Fulfillment, FulfillmentEvent
@@ -198,7 +199,19 @@ def move_many(ids: Iterable[int], target: Status | str, *, source: str, actor: s
             group = whole_group[start:start + _CHUNK]
             keys = sorted({k for fid in group for k in values.get(fid, {})})
             guard = [table.c.status == state, *where]
-            if keys:  # each row its own values: one executemany, then one read of who moved
+            if keys and session.get_bind().dialect.name == "postgresql":
+                # each row its own values in one statement: UPDATE ... FROM unnest(arrays)
+                rows = func.unnest(
+                    bindparam("_ids", group, type_=ARRAY(Integer)),
+                    *(bindparam("_a_" + k, [values.get(fid, {}).get(k) for fid in group],
+                                type_=ARRAY(table.c[k].type)) for k in keys),
+                ).table_valued(column("_id", Integer),
+                               *(column(k, table.c[k].type) for k in keys)).render_derived(
+                    name="v")
+                moved_now = set(session.scalars(
+                    update(table).where(table.c.id == rows.c._id, *guard)
+                    .values(**base, **{k: rows.c[k] for k in keys}).returning(table.c.id)))
+            elif keys:  # SQLite: one executemany, then one read of who moved
                 session.execute(
                     update(table).where(table.c.id == bindparam("_id"), *guard)
                     .values(**base, **{k: bindparam("_v_" + k) for k in keys}),

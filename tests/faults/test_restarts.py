@@ -45,7 +45,7 @@ def _schedule_ids(conn, queue_name):
     return sorted(job.id for job in Scheduler(queue_name=queue_name, connection=conn).get_jobs())
 
 
-def _wait_for(predicate, seconds=20):
+def _wait_for(predicate, seconds=60):
     deadline = time.time() + seconds
     while time.time() < deadline:
         if predicate():
