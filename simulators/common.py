@@ -267,7 +267,7 @@ def install(app: Flask, house: SimulatedHouse) -> Flask:
     @app.after_request
     def _finish(response: Response) -> Response:
         decision = g.get("rate")
-        if decision is not None:
+        if decision is not None and house.limiter.enabled:  # no limit, no limit headers
             response.headers.update(house.rate_headers(decision))
         fault = g.get("fault")
         if fault and fault.mode == "timeout_after_accept":
