@@ -55,6 +55,11 @@ def create_app(config: dict | None = None) -> Flask:
     cli.init_app(app)
     templating.init_app(app)
 
+    @app.get("/healthz")
+    def healthz():
+        """For load balancers: the process answers (it touches nothing else)."""
+        return "ok", 200, {"Content-Type": "text/plain"}
+
     @app.before_request
     def refuse_nul_characters():
         """No person types a NUL character and PostgreSQL cannot store one: refuse it
@@ -70,7 +75,8 @@ def create_app(config: dict | None = None) -> Flask:
 
     @app.before_request
     def require_login():
-        if request.blueprint in PUBLIC_BLUEPRINTS or request.endpoint in (None, "static"):
+        if request.blueprint in PUBLIC_BLUEPRINTS or request.endpoint in (None, "static",
+                                                                          "healthz"):
             return None
         if not current_user.is_authenticated:
             return redirect(url_for("auth.login", next=request.full_path))

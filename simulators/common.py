@@ -188,6 +188,8 @@ class SimulatedHouse:
         self.limiter = RateLimiter(rate_limit, rate_window, sliding=sliding_window,
                                    enabled=rate_limited, clock=clock)
         self.faults = Faults()
+        #: seconds every API answer takes, like a real house over the internet (0: none)
+        self.latency = 0.0
         self._initial_products = dict(DEFAULT_PRODUCTS if products is None else products)
         self.products = dict(self._initial_products)
         #: our key -> how many orders were created under it (updates do not count)
@@ -251,6 +253,8 @@ def install(app: Flask, house: SimulatedHouse) -> Flask:
     def _gate():
         if request.path.startswith("/_control/"):
             return None
+        if house.latency:
+            time.sleep(house.latency)
         g.fault = fault = house.faults.take()
         if fault and fault.mode == "error":
             return house.server_error(fault.status)
@@ -388,11 +392,14 @@ def main(create_app: Callable[..., Flask], *, prog: str, default_port: int, api_
     parser = argparse.ArgumentParser(description=f"A local simulator of the {prog} API.")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=default_port)
+    parser.add_argument("--latency", type=float, default=0.0,
+                        help="seconds every API answer takes, as over the internet")
     parser.add_argument("--no-rate-limit", action="store_true",
                         help="answer every request, however many")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     app = create_app(rate_limited=not args.no_rate_limit)
+    app.extensions["house"].latency = args.latency
     server = make_server(args.host, args.port, app, threaded=True,
                          request_handler=_RequestHandler)
     log.info("%s simulator on http://%s:%d%s (%s); control hooks under /_control/",

@@ -174,3 +174,29 @@ def test_nul_characters_are_refused_before_any_query(setup, call, snapshot):
         "fulfillmentId": "must not contain a NUL character",
         "loginId": "must not contain a NUL character"}}
     assert snapshot() == before
+
+
+def test_a_verified_password_is_remembered_but_a_wrong_one_never(app, monkeypatch):
+    """scrypt runs once for a pull house's repeated calls, every time for wrong
+    passwords, and again after the password is rotated."""
+    from dashboard import api_auth
+    from dashboard.extensions import db
+    from dashboard.models import ApiUser
+    from werkzeug.security import generate_password_hash
+    calls = []
+    real = api_auth.check_password_hash
+    monkeypatch.setattr(api_auth, "check_password_hash",
+                        lambda h, p: calls.append(p) or real(h, p))
+    with app.app_context(), app.test_request_context():
+        user = ApiUser(login_id="cache-user", password_hash=generate_password_hash("pw-1"))
+        db.session.add(user)
+        db.session.commit()
+        assert api_auth._password_matches(user, "pw-1")
+        assert api_auth._password_matches(user, "pw-1")
+        assert len(calls) == 1
+        assert not api_auth._password_matches(user, "wrong")
+        assert not api_auth._password_matches(user, "wrong")
+        assert len(calls) == 3
+        user.password_hash = generate_password_hash("pw-2")
+        assert not api_auth._password_matches(user, "pw-1")
+        assert len(calls) == 4

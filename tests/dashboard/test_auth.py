@@ -83,3 +83,8 @@ def test_cli_creates_users_with_roles(app):
     with app.app_context():
         users = db.session.query(User).all()
         assert [(u.email, u.role) for u in users] == [("sam@example.com", "support")]
+
+
+def test_health_check_needs_no_login_and_says_ok(app):
+    response = app.test_client().get("/healthz")
+    assert (response.status_code, response.get_data(as_text=True)) == (200, "ok")
