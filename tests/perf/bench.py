@@ -221,7 +221,118 @@ def bench_latency() -> None:
            ok=p95 <= 10)
 
 
-PARTS = {"dispatch": bench_dispatch, "ratelimit": bench_ratelimit, "latency": bench_latency}
+def _load(url_for_call, seconds: float, threads: int = 16) -> tuple[float, list[float]]:
+    """Requests/s and latencies (ms) of ``threads`` clients calling for ``seconds``."""
+    import threading
+    latencies: list[float] = []
+    errors: list[str] = []
+    stop = time.perf_counter() + seconds
+    lock = threading.Lock()
+
+    def client():
+        session = requests.Session()
+        mine = []
+        while time.perf_counter() < stop:
+            url = url_for_call()
+            t0 = time.perf_counter()
+            response = session.get(url, timeout=30)
+            mine.append((time.perf_counter() - t0) * 1000)
+            if response.status_code != 200 or (
+                    response.headers.get("Content-Type", "").startswith("application/json")
+                    and response.json().get("result") == "ERROR"):
+                errors.append(response.text[:200])
+        with lock:
+            latencies.extend(mine)
+    workers = [threading.Thread(target=client) for _ in range(threads)]
+    started = time.perf_counter()
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    if errors:
+        raise RuntimeError(f"{len(errors)} failed calls, e.g. {errors[0]}")
+    return len(latencies) / (time.perf_counter() - started), sorted(latencies)
+
+
+def _pct(values: list[float], share: float) -> float:
+    return round(values[min(len(values) - 1, int(len(values) * share))], 1)
+
+
+def bench_api() -> None:
+    """Update Fulfillment and Order Query under concurrent load on gunicorn, against a
+    trivial endpoint on the same server."""
+    import itertools
+    import threading
+
+    from werkzeug.security import generate_password_hash
+    count = 50_000 if QUICK else 200_000
+    harness.fresh_database()
+    with harness.connect() as conn:
+        account = harness.add_account(conn, "shipmonk_pull", "Bench ShipMonk (pull)", {})
+        harness.load_fulfillments(conn, [account], count, status="pending", days=30)
+        user = conn.execute(
+            "INSERT INTO api_user (login_id, password_hash, label, active, ip_allowlist,"
+            " permissions, created_at, created_by) VALUES ('bench', %s, 'Bench', true,"
+            " '127.0.0.1', 'order_query,fulfillment_query,fulfillment_update', now(), 'bench')"
+            " RETURNING id", (generate_password_hash("bench-pass"),)).fetchone()[0]
+        conn.execute("INSERT INTO api_user_account VALUES (%s, %s)", (user, account))
+        first = conn.execute("SELECT min(id) FROM fulfillment").fetchone()[0]
+        conn.commit()
+    port = harness.free_port()
+    env = harness.child_env(API_RATE_LIMIT="100000000 per minute")
+    base = f"http://127.0.0.1:{port}"
+    auth = "loginId=bench&password=bench-pass"
+    ids = itertools.count(first)
+    lock = threading.Lock()
+
+    def update_url():
+        with lock:
+            fid = next(ids)
+        return (f"{base}/fulfillment/update/?{auth}&fulfillmentId={fid}"
+                f"&fulfillmentStatus=SHIPPED&trackingNumber=1ZBENCH{fid:010d}"
+                f"&dateShipped=11/28/2026&shipCarrier=UPS")
+    from datetime import date, timedelta
+    today, yesterday = date.today(), date.today() - timedelta(days=1)
+    query = (f"{base}/order/query/?{auth}&startDate={yesterday:%m/%d/%Y}"
+             f"&endDate={today:%m/%d/%Y}&resultsPerPage=25&page=")
+    pages = itertools.cycle(range(1, 200))
+    seconds = 8 if QUICK else 20
+    with harness.process("-m", "gunicorn", "--workers", "2", "--threads", "4", "--bind",
+                         f"127.0.0.1:{port}", "wsgi:app", env=env, port_wait=port):
+        requests.get(f"{base}/healthz", timeout=10)
+        requests.get(query + "1", timeout=30)  # warm: the password check is remembered
+        trivial, trivial_ms = _load(lambda: f"{base}/healthz", seconds)
+        updates, update_ms = _load(update_url, seconds)
+        queries, query_ms = _load(lambda: query + str(next(pages)), seconds)
+    result("api", "trivial endpoint", round(trivial), unit="req/s",
+           note=f"p50 {_pct(trivial_ms, .5)} ms, p99 {_pct(trivial_ms, .99)} ms")
+    for name, rate, lat in (("Update Fulfillment (SHIPPED)", updates, update_ms),
+                            ("Order Query (25 per page)", queries, query_ms)):
+        result("api", f"{name} req/s", round(rate), round(trivial), "req/s",
+               "≥ 0.5× trivial", rate >= 0.5 * trivial)
+        result("api", f"{name} p50 / p99", _pct(lat, .99), unit="ms", target="p99 < 100 ms",
+               ok=_pct(lat, .99) < 100, note=f"p50 {_pct(lat, .5)} ms")
+
+
+def bench_pages() -> None:
+    """Board, lists, failed review and Order Query at two sizes: time per page and the
+    ratio between the sizes."""
+    import load_and_time_board as board
+    small, large = (20_000, 200_000) if QUICK else (100_000, 1_000_000)
+    timed = {}
+    for rows in (small, large):
+        timed[rows] = {label: median for label, median, _worst, _sql
+                       in board.measure(rows, runs=5)}
+    for label, at_large in timed[large].items():
+        at_small = timed[small][label]
+        result("pages", label, round(at_large, 1), round(at_small, 1), "ms",
+               f"< 300 ms at {large:,}, ≤ 1.5× {small:,}",
+               at_large < 300 and at_large <= 1.5 * max(at_small, 10),
+               note=f"median of 5 at {large:,} vs {small:,}")
+
+
+PARTS = {"dispatch": bench_dispatch, "ratelimit": bench_ratelimit, "latency": bench_latency,
+         "api": bench_api, "pages": bench_pages}
 
 
 def main(argv: list[str]) -> int:

@@ -114,8 +114,7 @@ def load_fulfillments(conn, accounts: list[int], count: int, *, status: str | No
         for i in range(n):
             k = start + i
             oid, iid, fid = base_order + k + 1, base_item + k + 1, base_f + k + 1
-            created = now - timedelta(seconds=rng.randint(0, days * 86400)) if status is None \
-                else now - timedelta(seconds=1)
+            created = now - timedelta(seconds=rng.randint(1, days * 86400))
             st = status or rng.choices(statuses, weights)[0]
             account = accounts[k % len(accounts)]
             orders.write(f"{oid}\tc{k}@example.com\tCasey\tBuyer{k}\t\t{k} Main St\t\tAustin\tTX"

@@ -1,7 +1,7 @@
 """Load a million fulfillments into PostgreSQL and time the support pages against them.
 
     .venv/bin/python tests/perf/load_and_time_board.py [--rows N] [--runs N] [--explain]
-        [--proposed-indexes] [--keep] [--reuse]
+        [--keep] [--reuse]
 
 Creates the ``crm_perf`` database on ``PERF_PG`` (default postgresql://postgres@127.0.0.1:5432),
 migrates it, loads orders, fulfillments, shipments and timeline events with set-based SQL
@@ -9,8 +9,7 @@ migrates it, loads orders, fulfillments, shipments and timeline events with set-
 fulfillments list with filters, the failed review and searches through the Flask test
 client as a logged-in user, and prints each page's median and worst time with its slowest
 SQL statement. ``--explain`` adds EXPLAIN ANALYZE of that statement for pages over the
-budget. ``--proposed-indexes`` first creates the indexes the board still needs (see
-PROPOSED_INDEXES; they are not in the migrations). The database is dropped at the end
+budget. The database is dropped at the end
 unless ``--keep`` is given; ``--reuse`` times a kept database without loading it again.
 
 Not collected by pytest (tests/perf is outside the default run).
@@ -51,103 +50,11 @@ PATHS = {"pending": [("hold", "pending", 0.05)],
          "failed": [("hold", "failed", 0.05)], "cancelled": [("hold", "cancelled", 0.1)]}
 
 
-#: indexes the support pages need at this size and that the models do not declare yet
-PROPOSED_INDEXES = (
-    # the 14-day chart: an index-only range scan per charted status
-    "CREATE INDEX IF NOT EXISTS ix_fulfillment_event_moves ON fulfillment_event "
-    "(to_status, created_at) INCLUDE (from_status, applied)",
-    # the "tracking stale" stuck list and filter
-    "CREATE INDEX IF NOT EXISTS ix_fulfillment_stale ON fulfillment "
-    "(tracking_stale, status, updated_at)",
-)
-
-
-def load(conn: psycopg.Connection, rows: int) -> None:
-    """Orders, fulfillments, shipments and events for ``rows`` fulfillments, set-based."""
-    status_case = "CASE " + " ".join(f"WHEN r < {share} THEN '{s}'" for s, share, _ in MIX) + " END"
-    age_case = "CASE " + " ".join(f"WHEN r < {share} THEN {days}" for _s, share, days in MIX) \
-        + " END"
-    conn.execute(f"""
-        CREATE TEMP TABLE seed AS
-        SELECT i, {status_case} AS status, now() AT TIME ZONE 'utc'
-                 - ({age_case}) * a * interval '1 day' AS created, b
-        FROM (SELECT i, random() AS r, random() AS a, random() AS b
-              FROM generate_series(1, {rows}) AS i) s""")
-    conn.execute("""
-        INSERT INTO "order" (id, email, first_name, last_name, phone, address1, address2, city,
-                             state, postal_code, country, total, created_at, updated_at,
-                             created_by)
-        SELECT i, 'customer' || i || '@example.com',
-               (ARRAY['Grace','Alan','Ada','Edsger','Barbara','Donald'])[1 + i % 6],
-               'Name' || (i % 200000), '', i || ' Main Street', '', 'Springfield', 'IL',
-               lpad((10000 + i % 89999)::text, 5, '0'), 'US', 49.00, created, created, 'perf'
-        FROM seed""")
-    conn.execute("""
-        INSERT INTO fulfillment (id, reference, order_id, house_account_id, status, due_at,
-            outcome_unknown, attempts, last_error, house_reference, sent_at, tracking_number,
-            carrier, ship_method, shipped_at, delivered_at, returned_at, next_check_at,
-            failure_reason, failure_message, carrier_exception, tracking_stale, is_reshipment,
-            rma_number, created_at, updated_at)
-        SELECT i, 'FF' || upper(lpad(to_hex(i), 16, '0')), i, 1 + i % 4, status, created,
-            false, CASE WHEN status = 'hold' THEN 0 ELSE 1 END, '',
-            CASE WHEN status NOT IN ('hold', 'failed', 'cancelled') THEN 'H' || i END,
-            CASE WHEN status NOT IN ('hold', 'failed', 'cancelled')
-                 THEN created + interval '1 hour' END,
-            CASE WHEN status IN ('pending_shipment', 'shipped', 'delivered', 'returned')
-                 THEN '1Z' || lpad(i::text, 16, '0') END,
-            CASE WHEN status IN ('pending_shipment', 'shipped', 'delivered', 'returned')
-                 THEN 'ups' ELSE '' END, '',
-            CASE WHEN status IN ('pending_shipment', 'shipped', 'delivered', 'returned')
-                 THEN created + interval '1 day' END,
-            CASE WHEN status = 'delivered' THEN created + interval '4 days' END,
-            CASE WHEN status = 'returned' THEN created + interval '9 days' END,
-            CASE WHEN status IN ('pending', 'pending_shipment', 'shipped')
-                 THEN now() AT TIME ZONE 'utc' + interval '15 minutes' END,
-            CASE WHEN status = 'failed'
-                 THEN (ARRAY['address','sku','stock','credentials','other'])[1 + i % 5] END,
-            CASE WHEN status = 'failed' THEN 'Rejected by the house.' ELSE '' END,
-            '', status = 'shipped' AND b < 0.02, false, '', created,
-            created + CASE status WHEN 'hold' THEN interval '0'
-                                  WHEN 'pending' THEN interval '1 hour'
-                                  WHEN 'failed' THEN interval '1 hour'
-                                  WHEN 'cancelled' THEN interval '2 hours'
-                                  WHEN 'pending_shipment' THEN interval '1 day'
-                                  WHEN 'shipped' THEN interval '2 days'
-                                  WHEN 'delivered' THEN interval '4 days'
-                                  ELSE interval '9 days' END
-        FROM seed""")
-    conn.execute("""
-        INSERT INTO shipment (fulfillment_id, tracking_number, carrier, ship_method, shipped_at,
-            carrier_status, carrier_detail, delivered_at, status_source, next_check_at, checks,
-            done, created_at)
-        SELECT id, tracking_number, 'ups', '', shipped_at,
-            CASE status WHEN 'pending_shipment' THEN 'pre_transit' WHEN 'shipped'
-                 THEN 'in_transit' ELSE status END, '', delivered_at, 'carrier:ups',
-            next_check_at, 3, status IN ('delivered', 'returned'), shipped_at
-        FROM fulfillment WHERE tracking_number IS NOT NULL""")
-    steps = ", ".join(f"('{status}', '{a}', '{b}', {days}, {n})"
-                      for status, path in PATHS.items() for n, (a, b, days) in enumerate(path))
-    conn.execute("""
-        INSERT INTO fulfillment_event (fulfillment_id, from_status, to_status, source, actor,
-                                       detail, applied, created_at)
-        SELECT i, NULL, 'hold', 'order_entry', 'perf', 'Order placed.', true, created FROM seed""")
-    conn.execute(f"""
-        INSERT INTO fulfillment_event (fulfillment_id, from_status, to_status, source, actor,
-                                       detail, applied, created_at)
-        SELECT s.i, p.from_status, p.to_status, 'dispatch', 'perf', '', true,
-               s.created + p.days * interval '1 day'
-        FROM seed s JOIN (VALUES {steps}) AS p(status, from_status, to_status, days, n)
-             ON p.status = s.status
-        WHERE s.created + p.days * interval '1 day' < now() AT TIME ZONE 'utc'""")
-    for table in ("order", "fulfillment", "shipment", "fulfillment_event"):
-        conn.execute(f"SELECT setval(pg_get_serial_sequence('\"{table}\"', 'id'), "
-                     f"(SELECT max(id) FROM \"{table}\"))")
-
-
 def make_app(url: str, instance: Path):
     from dashboard import create_app, redis_conn
     return create_app({"SQLALCHEMY_DATABASE_URI": url, "INSTANCE_DIR": str(instance),
                        "SECRET_KEY": "perf", "WTF_CSRF_ENABLED": False,
+                       "API_RATE_LIMIT": "1000000 per minute",
                        "REDIS_URL": redis_conn.embedded_url(instance)})
 
 
@@ -163,6 +70,13 @@ def seed_accounts(app) -> None:
         user = User(email="perf@example.com", name="Perf Support", role="support")
         user.set_password(PASSWORD)
         db.session.add(user)
+        from werkzeug.security import generate_password_hash
+
+        from dashboard.models import ApiUser
+        api_user = ApiUser(login_id="perf", password_hash=generate_password_hash(PASSWORD),
+                           ip_allowlist="127.0.0.1", permissions="order_query,fulfillment_query")
+        api_user.accounts = [db.session.get(HouseAccount, 1)]
+        db.session.add(api_user)
         db.session.commit()
         db.session.execute(db.text("SELECT setval(pg_get_serial_sequence('house_account', "
                                    "'id'), 4)"))
@@ -198,7 +112,10 @@ def pages(app, rows: int) -> list[tuple[str, str]]:
             ("search tracking number", f"/fulfillments/?q={tracking}"),
             ("search email", f"/fulfillments/?q={email}"),
             ("search last name", f"/fulfillments/?q={last_name}"),
-            ("search order id", f"/fulfillments/?q={rows // 3}")]
+            ("search order id", f"/fulfillments/?q={rows // 3}"),
+            ("Order Query API, one week", "/order/query/?loginId=perf&password="
+             f"{PASSWORD.replace(' ', '+')}&startDate={week:%m/%d/%Y}"
+             f"&endDate={week + timedelta(days=6):%m/%d/%Y}&resultsPerPage=25&page=2")]
 
 
 def time_pages(app, rows: int, runs: int, explain: bool) -> list[tuple[str, float, float, str]]:
@@ -242,20 +159,11 @@ def time_pages(app, rows: int, runs: int, explain: bool) -> list[tuple[str, floa
     return results
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rows", type=int, default=1_000_000)
-    parser.add_argument("--runs", type=int, default=5, help="timed requests per page")
-    parser.add_argument("--explain", action="store_true",
-                        help="EXPLAIN ANALYZE the slowest statement of pages over budget")
-    parser.add_argument("--proposed-indexes", action="store_true",
-                        help="create PROPOSED_INDEXES before timing")
-    parser.add_argument("--keep", action="store_true", help="do not drop the database")
-    parser.add_argument("--reuse", action="store_true",
-                        help="time the database a --keep run left, without loading it")
-    args = parser.parse_args()
+def measure(rows: int, runs: int = 5, *, explain: bool = False, keep: bool = False,
+            reuse: bool = False) -> list[tuple[str, float, float, str]]:
+    """Load ``rows`` fulfillments (unless ``reuse``) and time every page."""
     url = f"{SERVER}/{DB_NAME}"
-    if not args.reuse:
+    if not reuse:
         with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
             admin.execute(f'CREATE DATABASE "{DB_NAME}"')
@@ -263,39 +171,48 @@ def main() -> int:
     from dashboard import redis_conn
     try:
         app = make_app(url, instance)
-        if not args.reuse:
+        if not reuse:
             from flask_migrate import upgrade
             with app.app_context():
                 upgrade()
             seed_accounts(app)
             start = time.perf_counter()
             with psycopg.connect(url) as conn:
-                load(conn, args.rows)
+                load(conn, rows)
             with psycopg.connect(url, autocommit=True) as conn:
                 conn.execute("VACUUM ANALYZE")
-            sys.stdout.write(f"Loaded {args.rows:,} fulfillments in "
-                             f"{time.perf_counter() - start:.0f} s.\n\n")
-        if args.proposed_indexes:
-            with psycopg.connect(url, autocommit=True) as conn:
-                for statement in PROPOSED_INDEXES:
-                    sys.stdout.write(statement + "\n")
-                    conn.execute(statement)
-                conn.execute("VACUUM ANALYZE")
-        results = time_pages(app, args.rows, args.runs, args.explain)
-        width = max(len(label) for label, *_ in results)
-        sys.stdout.write(f"{'page':<{width}}  median ms  worst ms  slowest SQL\n")
-        for label, median, worst, slowest in results:
-            flag = "  OVER BUDGET" if worst > BUDGET_MS else ""
-            sys.stdout.write(f"{label:<{width}}  {median:9.0f}  {worst:8.0f}  {slowest}{flag}\n")
+            sys.stdout.write(f"Loaded {rows:,} fulfillments in "
+                             f"{time.perf_counter() - start:.0f} s.\n")
+        results = time_pages(app, rows, runs, explain)
         with app.app_context():
             from dashboard.extensions import db
             db.engine.dispose()
-        return 1 if any(worst > BUDGET_MS for _l, _m, worst, _s in results) else 0
+        return results
     finally:
         redis_conn.stop_embedded(instance)
-        if not args.keep:
+        if not keep:
             with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as admin:
                 admin.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--runs", type=int, default=5, help="timed requests per page")
+    parser.add_argument("--explain", action="store_true",
+                        help="EXPLAIN ANALYZE the slowest statement of pages over budget")
+    parser.add_argument("--keep", action="store_true", help="do not drop the database")
+    parser.add_argument("--reuse", action="store_true",
+                        help="time the database a --keep run left, without loading it")
+    args = parser.parse_args()
+    results = measure(args.rows, args.runs, explain=args.explain, keep=args.keep,
+                      reuse=args.reuse)
+    width = max(len(label) for label, *_ in results)
+    sys.stdout.write(f"{'page':<{width}}  median ms  worst ms  slowest SQL\n")
+    for label, median, worst, slowest in results:
+        flag = "  OVER BUDGET" if worst > BUDGET_MS else ""
+        sys.stdout.write(f"{label:<{width}}  {median:9.0f}  {worst:8.0f}  {slowest}{flag}\n")
+    return 1 if any(worst > BUDGET_MS for _l, _m, worst, _s in results) else 0
 
 
 if __name__ == "__main__":
