@@ -1,6 +1,9 @@
 """Schemathesis fuzzes every operation of /api/openapi.json in-process, as a real API user
 with data to find: no answer may be a server error, and every answer must match the
-described envelope. The number of examples is bounded so the run stays short."""
+described envelope. The number of examples is bounded so the run stays short; the fault
+suite's long mode (FAULTS_LONG=1) runs 2,000 per operation, 12,000 in all."""
+import os
+
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
@@ -19,9 +22,12 @@ def api_schema(app, pull_account, api_user, held, set_status):
     return schemathesis.openapi.from_wsgi("/api/openapi.json", app)
 
 
+EXAMPLES = 2000 if os.environ.get("FAULTS_LONG") else 15
+
+
 def _fuzz(operation, results: list):
     @given(case=operation.as_strategy())
-    @settings(max_examples=15, deadline=None, database=None,
+    @settings(max_examples=EXAMPLES, deadline=None, database=None,
               suppress_health_check=list(HealthCheck))
     def run(case):
         values = case.query if case.query is not None else case.body
