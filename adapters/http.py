@@ -164,7 +164,7 @@ class HouseSession:
 
     def __init__(self, house: str, base_url: str, *, timeout: float, retry_after_header: str,
                  auth: tuple[str, str] | None = None, headers: dict[str, str] | None = None,
-                 remaining_header: str | None = None,
+                 remaining_header: str | None = None, limit_header: str | None = None,
                  pace: Callable[[float], None] | None = None, max_pace: float = 0.0):
         self.house = house
         self.base_url = base_url.rstrip("/")
@@ -174,9 +174,14 @@ class HouseSession:
         #: are left and when they refill; at 0 the next call first waits (``pace``) for the
         #: refill, up to ``max_pace`` seconds, instead of running into a 429
         self.remaining_header = remaining_header
+        #: with ``limit_header`` too, the first call of a window dates the window's end
+        #: more precisely than the reset header, which the house rounds up to whole seconds
+        self.limit_header = limit_header
         self.pace = pace
         self.max_pace = max_pace
         self._refill_at: float | None = None
+        self._window_end: float | None = None
+        self._sent_at = 0.0
         self.session = requests.Session()
         self.session.auth = auth
         self.session.headers.update({"Accept": "application/json", **(headers or {})})
@@ -207,6 +212,7 @@ class HouseSession:
     def _request(self, method: str, url: str, *, json: Any = None, params: Any = None,
                  allow_redirects: bool = True) -> requests.Response:
         self._wait_for_refill()
+        self._sent_at = time.monotonic()
         try:
             response = self.session.request(method, url, json=json, params=params,
                                             timeout=self.timeout,
@@ -250,8 +256,20 @@ class HouseSession:
             reset = float(response.headers[self.retry_after_header])
         except (KeyError, ValueError):
             return
-        # the house rounds its reset up to whole seconds, so this is never too early
-        self._refill_at = time.monotonic() + reset + 0.05 if remaining <= 0 else None
+        try:
+            first_of_window = remaining == int(response.headers[self.limit_header or ""]) - 1
+        except (KeyError, ValueError):
+            first_of_window = False
+        if first_of_window:
+            self._window_end = self._sent_at + reset
+        if remaining > 0:
+            self._refill_at = None
+            return
+        # the reset is rounded up to whole seconds, so now + reset is never too early; the
+        # window dated by its first call is as safe and closer
+        latest = time.monotonic() + reset
+        known = self._window_end if self._window_end and self._window_end <= latest else latest
+        self._refill_at = known + 0.05
 
     def _wait_for_refill(self) -> None:
         if self._refill_at is None:

@@ -74,7 +74,8 @@ class ShipStationHouse(HouseAdapter):
         super().__init__(credentials, base_url, **kwargs)
         self.http = HouseSession(
             self.name, self.base_url, timeout=self.timeout, retry_after_header="X-Rate-Limit-Reset",
-            remaining_header="X-Rate-Limit-Remaining", pace=self.pace, max_pace=self.max_pace,
+            remaining_header="X-Rate-Limit-Remaining", limit_header="X-Rate-Limit-Limit",
+            pace=self.pace, max_pace=self.max_pace,
             auth=(credentials.get("api_key", ""), credentials.get("api_secret", "")))
 
     @property

@@ -72,6 +72,8 @@ def dispatch(*, run_key: str | None = None, account_id: int | None = None,
             return summary
     token = uuid.uuid4().hex
     size = chunk or current_app.config["DISPATCH_CHUNK"]
+    #: one client per account for the whole run, so it keeps pace with the house's limits
+    clients: dict[int, tuple] = {}
     try:
         while True:
             claimed = claim(token, size, account_id=account_id, ids=fulfillment_ids,
@@ -79,7 +81,7 @@ def dispatch(*, run_key: str | None = None, account_id: int | None = None,
             if not claimed:
                 break
             summary.claimed += len(claimed)
-            _send_claimed(claimed, token, summary)
+            _send_claimed(claimed, token, summary, clients)
             if fulfillment_ids is not None:
                 break
     except Exception as exc:  # the run's record says it failed; the exception still propagates
@@ -190,13 +192,16 @@ def _payloads(ids: list[int]) -> dict[int, tuple[int, OrderPayload]]:
     return result
 
 
-def _send_claimed(claimed: dict[int, bool], token: str, summary: Summary) -> None:
+def _send_claimed(claimed: dict[int, bool], token: str, summary: Summary,
+                  clients: dict[int, tuple]) -> None:
     loaded = _payloads(list(claimed))
     by_account: dict[int, list[int]] = defaultdict(list)
     for fid, (account_id, _payload) in loaded.items():
         by_account[account_id].append(fid)
-    clients = {a.id: (adapter_for(a), a.title) for a in db.session.scalars(
-        select(HouseAccount).where(HouseAccount.id.in_(list(by_account))))}
+    missing = [account_id for account_id in by_account if account_id not in clients]
+    if missing:
+        clients.update({a.id: (adapter_for(a), a.title) for a in db.session.scalars(
+            select(HouseAccount).where(HouseAccount.id.in_(missing)))})
     payloads = {fid: payload for fid, (_f, payload) in loaded.items()}
     db.session.rollback()  # hold no transaction (no SQLite write lock) during HTTP calls
     send = partial(_outcomes_waiting_out_rate_limits, payloads=payloads, claimed=claimed,

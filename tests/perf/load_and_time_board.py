@@ -50,6 +50,88 @@ PATHS = {"pending": [("hold", "pending", 0.05)],
          "failed": [("hold", "failed", 0.05)], "cancelled": [("hold", "cancelled", 0.1)]}
 
 
+def load(conn: psycopg.Connection, rows: int) -> None:
+    """Orders, fulfillments, shipments and events for ``rows`` fulfillments, set-based."""
+    status_case = "CASE " + " ".join(f"WHEN r < {share} THEN '{s}'" for s, share, _ in MIX) + " END"
+    age_case = "CASE " + " ".join(f"WHEN r < {share} THEN {days}" for _s, share, days in MIX) \
+        + " END"
+    conn.execute(f"""
+        CREATE TEMP TABLE seed AS
+        SELECT i, {status_case} AS status, now() AT TIME ZONE 'utc'
+                 - ({age_case}) * a * interval '1 day' AS created, b
+        FROM (SELECT i, random() AS r, random() AS a, random() AS b
+              FROM generate_series(1, {rows}) AS i) s""")
+    conn.execute("""
+        INSERT INTO "order" (id, email, first_name, last_name, phone, address1, address2, city,
+                             state, postal_code, country, total, created_at, updated_at,
+                             created_by)
+        SELECT i, 'customer' || i || '@example.com',
+               (ARRAY['Grace','Alan','Ada','Edsger','Barbara','Donald'])[1 + i % 6],
+               'Name' || (i % 200000), '', i || ' Main Street', '', 'Springfield', 'IL',
+               lpad((10000 + i % 89999)::text, 5, '0'), 'US', 49.00, created, created, 'perf'
+        FROM seed""")
+    conn.execute("""
+        INSERT INTO fulfillment (id, reference, order_id, house_account_id, status, due_at,
+            outcome_unknown, attempts, last_error, house_reference, sent_at, tracking_number,
+            carrier, ship_method, shipped_at, delivered_at, returned_at, next_check_at,
+            failure_reason, failure_message, carrier_exception, tracking_stale, is_reshipment,
+            rma_number, created_at, updated_at)
+        SELECT i, 'FF' || upper(lpad(to_hex(i), 16, '0')), i, 1 + i % 4, status, created,
+            false, CASE WHEN status = 'hold' THEN 0 ELSE 1 END, '',
+            CASE WHEN status NOT IN ('hold', 'failed', 'cancelled') THEN 'H' || i END,
+            CASE WHEN status NOT IN ('hold', 'failed', 'cancelled')
+                 THEN created + interval '1 hour' END,
+            CASE WHEN status IN ('pending_shipment', 'shipped', 'delivered', 'returned')
+                 THEN '1Z' || lpad(i::text, 16, '0') END,
+            CASE WHEN status IN ('pending_shipment', 'shipped', 'delivered', 'returned')
+                 THEN 'ups' ELSE '' END, '',
+            CASE WHEN status IN ('pending_shipment', 'shipped', 'delivered', 'returned')
+                 THEN created + interval '1 day' END,
+            CASE WHEN status = 'delivered' THEN created + interval '4 days' END,
+            CASE WHEN status = 'returned' THEN created + interval '9 days' END,
+            CASE WHEN status IN ('pending', 'pending_shipment', 'shipped')
+                 THEN now() AT TIME ZONE 'utc' + interval '15 minutes' END,
+            CASE WHEN status = 'failed'
+                 THEN (ARRAY['address','sku','stock','credentials','other'])[1 + i % 5] END,
+            CASE WHEN status = 'failed' THEN 'Rejected by the house.' ELSE '' END,
+            '', status = 'shipped' AND b < 0.02, false, '', created,
+            created + CASE status WHEN 'hold' THEN interval '0'
+                                  WHEN 'pending' THEN interval '1 hour'
+                                  WHEN 'failed' THEN interval '1 hour'
+                                  WHEN 'cancelled' THEN interval '2 hours'
+                                  WHEN 'pending_shipment' THEN interval '1 day'
+                                  WHEN 'shipped' THEN interval '2 days'
+                                  WHEN 'delivered' THEN interval '4 days'
+                                  ELSE interval '9 days' END
+        FROM seed""")
+    conn.execute("""
+        INSERT INTO shipment (fulfillment_id, tracking_number, carrier, ship_method, shipped_at,
+            carrier_status, carrier_detail, delivered_at, status_source, next_check_at, checks,
+            done, created_at)
+        SELECT id, tracking_number, 'ups', '', shipped_at,
+            CASE status WHEN 'pending_shipment' THEN 'pre_transit' WHEN 'shipped'
+                 THEN 'in_transit' ELSE status END, '', delivered_at, 'carrier:ups',
+            next_check_at, 3, status IN ('delivered', 'returned'), shipped_at
+        FROM fulfillment WHERE tracking_number IS NOT NULL""")
+    steps = ", ".join(f"('{status}', '{a}', '{b}', {days}, {n})"
+                      for status, path in PATHS.items() for n, (a, b, days) in enumerate(path))
+    conn.execute("""
+        INSERT INTO fulfillment_event (fulfillment_id, from_status, to_status, source, actor,
+                                       detail, applied, created_at)
+        SELECT i, NULL, 'hold', 'order_entry', 'perf', 'Order placed.', true, created FROM seed""")
+    conn.execute(f"""
+        INSERT INTO fulfillment_event (fulfillment_id, from_status, to_status, source, actor,
+                                       detail, applied, created_at)
+        SELECT s.i, p.from_status, p.to_status, 'dispatch', 'perf', '', true,
+               s.created + p.days * interval '1 day'
+        FROM seed s JOIN (VALUES {steps}) AS p(status, from_status, to_status, days, n)
+             ON p.status = s.status
+        WHERE s.created + p.days * interval '1 day' < now() AT TIME ZONE 'utc'""")
+    for table in ("order", "fulfillment", "shipment", "fulfillment_event"):
+        conn.execute(f"SELECT setval(pg_get_serial_sequence('\"{table}\"', 'id'), "
+                     f"(SELECT max(id) FROM \"{table}\"))")
+
+
 def make_app(url: str, instance: Path):
     from dashboard import create_app, redis_conn
     return create_app({"SQLALCHEMY_DATABASE_URI": url, "INSTANCE_DIR": str(instance),
