@@ -20,6 +20,8 @@ PUBLIC_BLUEPRINTS = {"auth", "api", "webhooks", "shipworks"}
 def create_app(config: dict | None = None) -> Flask:
     """Build the app: defaults, then the instance folder's settings, then ``config``."""
     app = Flask(__name__, instance_path=Config.INSTANCE_DIR, instance_relative_config=True)
+    from dashboard.ids import IdConverter
+    app.url_map.converters["int"] = IdConverter
     app.config.from_object(Config)
     app.config.from_pyfile("settings.py", silent=True)
     if config:

@@ -20,6 +20,7 @@ from sqlalchemy import exists, func, select
 from dashboard import api_auth, pull_houses
 from dashboard.clock import now
 from dashboard.extensions import db
+from dashboard.ids import MAX_ID, parse_id
 from dashboard.models import ApiUser, Fulfillment, FulfillmentItem, Order, OrderItem
 from dashboard.openapi import openapi_document
 from dashboard.pull_houses import REPORTS, Report, ReportRefused, Scope
@@ -112,6 +113,9 @@ def _id(params, name: str, errors: dict) -> int | None:
         return None
     if not whole_number(value, 18):
         errors[name] = "must be a number"
+        return None
+    if parse_id(value) is None:
+        errors[name] = f"must be a number from 1 to {MAX_ID}"
         return None
     return int(value)
 

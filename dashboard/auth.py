@@ -18,7 +18,9 @@ bp = Blueprint("auth", __name__)
 
 @login_manager.user_loader
 def load_user(user_id: str):
-    return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    from dashboard.ids import parse_id
+    number = parse_id(user_id)
+    return db.session.get(User, number) if number else None
 
 
 class LoginForm(FlaskForm):

@@ -15,6 +15,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from adapters.base import FailureReason
 from dashboard.clock import now
 from dashboard.extensions import db
+from dashboard.ids import parse_id
 from dashboard.models import Fulfillment, HouseAccount, Order, Shipment
 from dashboard.pagination import keyset_page, parse_after
 from dashboard.status import Status
@@ -89,8 +90,8 @@ def filtered(args, at: datetime, columns=(Fulfillment, Order, HouseAccount.title
         stmt = stmt.where(Fulfillment.status == status)
         applied["status"] = status
     account = args.get("account", "")
-    if account.isdigit():
-        stmt = stmt.where(Fulfillment.house_account_id == int(account))
+    if parse_id(account) is not None:
+        stmt = stmt.where(Fulfillment.house_account_id == parse_id(account))
         applied["account"] = account
     reason = args.get("reason", "")
     if reason in {r.value for r in FailureReason}:
@@ -125,8 +126,8 @@ def _search(q: str):
     branches = [select(Fulfillment.id).where(Fulfillment.tracking_number == q),
                 select(Fulfillment.id).where(Fulfillment.reference == q.upper()),
                 select(Shipment.fulfillment_id).where(Shipment.tracking_number == q)]
-    if q.isdigit() and len(q) < 10:
-        branches.append(select(Fulfillment.id).where(Fulfillment.order_id == int(q)))
+    if parse_id(q) is not None:
+        branches.append(select(Fulfillment.id).where(Fulfillment.order_id == parse_id(q)))
     customers = [Order.email == q.lower()]
     first, _, last = q.partition(" ")
     if last.strip():

@@ -24,6 +24,7 @@ from adapters.base import Package, TrackingInfo
 from dashboard import status as rules
 from dashboard.clock import now
 from dashboard.extensions import db
+from dashboard.ids import parse_id
 from dashboard.models import Fulfillment, Order, TrackingImport
 from dashboard.status import Status
 from dashboard.tracking import record_packages
@@ -127,9 +128,9 @@ def _check_against_records(rows: list[Row]) -> None:
     for row in rows:
         if row.error:
             continue
-        if not row.order_id.isdigit() or len(row.order_id) > 12:
+        if parse_id(row.order_id) is None:
             row.error = f"Unknown order “{row.order_id}”."
-        elif not row.fulfillment_id.isdigit() or len(row.fulfillment_id) > 12:
+        elif parse_id(row.fulfillment_id) is None:
             row.error = f"Unknown fulfillment “{row.fulfillment_id}”."
         elif not row.tracking:
             row.error = "The tracking number is empty."

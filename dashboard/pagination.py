@@ -29,4 +29,5 @@ def keyset_page(session, stmt, id_column, after: int | None, size: int) -> Page:
 
 
 def parse_after(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() else None
+    from dashboard.ids import parse_id
+    return parse_id(value)

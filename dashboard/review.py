@@ -16,6 +16,7 @@ from adapters.base import FailureReason
 from dashboard import status as rules
 from dashboard.clock import now
 from dashboard.extensions import db
+from dashboard.ids import parse_id
 from dashboard.fulfillments import account_choices, filtered
 from dashboard.models import Fulfillment, FulfillmentEvent, FulfillmentItem, HouseAccount
 from dashboard.orders import AddressFields
@@ -264,7 +265,7 @@ def bulk_resend():
         stmt, _applied = filtered(args, now(), columns=(Fulfillment.id,))
         ids = list(db.session.scalars(stmt.order_by(Fulfillment.id)))
     else:
-        ids = [int(v) for v in request.form.getlist("ids") if v.isdigit()]
+        ids = [fid for fid in map(parse_id, request.form.getlist("ids")) if fid]
     back = _back(url_for(".index"))
     if not ids:
         flash("Nothing was resent: select at least one record.", "error")

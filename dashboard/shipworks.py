@@ -27,6 +27,7 @@ from dashboard.api import whole_number
 from dashboard import status as rules
 from dashboard.clock import now
 from dashboard.extensions import db
+from dashboard.ids import parse_id
 from dashboard.models import ApiUser, Fulfillment, FulfillmentItem, Order
 from dashboard.pull_houses import Report, ReportRefused, Scope
 from dashboard.status import Status
@@ -279,12 +280,13 @@ def _fulfillment_for(user: ApiUser) -> tuple[int, Status]:
     raw = (request.values.get("order") or "").strip()
     if not whole_number(raw, 18):
         raise ModuleError("BAD_ORDER", "order must be the OrderNumber of a downloaded order.")
+    fid = parse_id(raw)
     scope: Scope = pull_houses.scope_of(user)
-    current = db.session.scalar(select(Fulfillment.status).where(
-        Fulfillment.id == int(raw), scope.visible(now())))
-    if current is None:
+    current = fid and db.session.scalar(select(Fulfillment.status).where(
+        Fulfillment.id == fid, scope.visible(now())))
+    if not current:
         raise ModuleError("NOT_FOUND", f"Order {raw} was not found.")
-    return int(raw), Status(current)
+    return fid, Status(current)
 
 
 def _updatestatus(user: ApiUser):
