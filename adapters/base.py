@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import enum
 import re
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -189,10 +190,10 @@ class AdapterError(Exception):
         self.reason = reason
 
 
-class HouseAdapter:
+class HouseAdapter(ABC):
     """A push house: we send orders and ask for tracking.
 
-    Subclasses declare their metadata as class attributes and implement the four calls.
+    Subclasses declare their metadata as class attributes and implement the five calls (a subclass missing one cannot be built).
     They are built from an account's decrypted credentials and base URL and must not keep
     state between calls beyond an HTTP session.
     """
@@ -224,29 +225,29 @@ class HouseAdapter:
         self.pace = pace
         self.max_pace = max_pace
 
+    @abstractmethod
     def check_credentials(self) -> str | None:
         """Make one cheap authenticated call. Return None when the account works, else a
         plain sentence saying what is wrong (bad key, wrong store, unreachable)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def send(self, orders: Sequence[OrderPayload]) -> list[SendOutcome]:
         """Create ``orders`` (at most ``batch_size``) at the house; one outcome per order,
         in the same order."""
-        raise NotImplementedError
 
+    @abstractmethod
     def lookup(self, keys: Sequence[str]) -> dict[str, Accepted]:
         """Find orders already at the house by our key: the way an unknown outcome is
         settled before anything is resent. Keys the house does not know are absent."""
-        raise NotImplementedError
 
+    @abstractmethod
     def fetch_tracking(self, orders: Sequence[SentOrder]) -> list[TrackingInfo]:
         """Tracking for orders sent earlier; orders not shipped yet are absent or have no
         packages."""
-        raise NotImplementedError
 
+    @abstractmethod
     def cancel(self, order: SentOrder) -> None:
         """Cancel an order at the house. Raises ``AdapterError`` when the house refuses."""
-        raise NotImplementedError
 
 
 class PullHouse:
@@ -285,7 +286,7 @@ class CarrierEvent:
     occurred_at: datetime | None = None
 
 
-class CarrierTracker:
+class CarrierTracker(ABC):
     """A carrier's tracking API, asked for many numbers at once where it allows."""
 
     key: ClassVar[str]
@@ -300,10 +301,10 @@ class CarrierTracker:
         self.base_url = base_url
         self.clock = clock or _utcnow
 
+    @abstractmethod
     def track(self, tracking_numbers: Sequence[str]) -> list[CarrierEvent]:
         """The latest status of each number; raises ``AdapterError`` when the carrier is
         down (nothing changes, the check is retried)."""
-        raise NotImplementedError
 
 
 def _utcnow() -> datetime:

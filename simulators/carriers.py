@@ -26,6 +26,7 @@ USPS event code 55, DHL's site-ID refusal code 100, and DHL's 429 page.
 from __future__ import annotations
 
 import json
+from abc import ABC, abstractmethod
 import re
 import secrets
 import threading
@@ -52,7 +53,7 @@ JOURNEYS: dict[str, tuple[str, ...]] = {
 }
 
 
-class CarrierSimulator:
+class CarrierSimulator(ABC):
     """State, counters and the HTTP server every carrier simulator shares."""
 
     #: the carrier's event wording for each journey step it reports
@@ -141,15 +142,17 @@ class CarrierSimulator:
 
     # ---------------------------------------------------------------- helpers
 
+    @abstractmethod
     def handle(self, request: Request) -> Response:
-        raise NotImplementedError
+        """Answer one request as the carrier's OAuth and tracking endpoints do."""
 
+    @abstractmethod
     def outage(self) -> Response:
-        raise NotImplementedError
+        """The carrier's answer while it is down (a 5xx in its own shape)."""
 
+    @abstractmethod
     def too_many_requests(self) -> Response:
         """The carrier's 429 body (the Retry-After header is added by the caller)."""
-        raise NotImplementedError
 
     def _issue_token(self) -> str:
         token = secrets.token_urlsafe(24)

@@ -19,6 +19,7 @@ then calls ``install(app, house)``. Control hooks (JSON in, JSON out, never rate
 from __future__ import annotations
 
 import argparse
+from abc import ABC, abstractmethod
 import logging
 import math
 import re
@@ -173,7 +174,7 @@ class Faults:
 # ---------------------------------------------------------------- the house
 
 
-class SimulatedHouse:
+class SimulatedHouse(ABC):
     """State and behaviour common to the simulated houses.
 
     Subclasses name the caller (``caller``), shape the house's own error answers and keep
@@ -211,26 +212,29 @@ class SimulatedHouse:
 
     # hooks for the house modules
 
+    @abstractmethod
     def caller(self, req) -> str | None:
         """Who is calling (the rate-limit identity), or None when auth fails."""
-        raise NotImplementedError
 
+    @abstractmethod
     def unauthorized(self) -> Response:
-        raise NotImplementedError
+        """The house's own answer to a request without valid credentials."""
 
+    @abstractmethod
     def too_many_requests(self, decision: RateDecision) -> Response:
-        raise NotImplementedError
+        """The house's own answer (status, headers, body) to a request over its limit."""
 
     def rate_headers(self, decision: RateDecision) -> dict[str, str]:
         """Headers every authenticated answer carries."""
         return {}
 
+    @abstractmethod
     def server_error(self, status: int) -> Response:
-        raise NotImplementedError
+        """The house's own 5xx answer, for the ``error`` fault."""
 
+    @abstractmethod
     def ship(self, key: str, packages: list[dict[str, Any]]) -> dict[str, Any]:
         """Ship the order under ``key`` in ``packages``; raises LookupError or ValueError."""
-        raise NotImplementedError
 
     def deliver(self, key: str, tracking_number: str) -> dict[str, Any]:
         """Record delivery of one package, where the house reports deliveries."""

@@ -19,6 +19,7 @@ a 429, so a carrier's rate limit pauses us for as long as the carrier asks.
 from __future__ import annotations
 
 import hashlib
+from abc import abstractmethod
 import re
 import threading
 import urllib.request
@@ -204,9 +205,9 @@ class KarrioTracker(CarrierTracker):
         super().__init__(credentials, base_url, clock=clock)
         self.timeout = timeout
 
+    @abstractmethod
     def karrio_settings(self) -> dict[str, str]:
         """The karrio ``Settings`` arguments built from the merchant's credentials."""
-        raise NotImplementedError
 
     def carrier_status(self, detail: TrackingDetails) -> CarrierStatus | None:
         """Where karrio's normalised status misreads this carrier, the status read from the

@@ -197,3 +197,23 @@ def test_is_an_unknown_key_absent_from_lookup_and_tracking(house):
     adapter = house.adapter()
     assert adapter.lookup(["F-never-sent"]) == {}
     assert adapter.fetch_tracking([SentOrder("F-never-sent", "1", "#0")]) == []
+
+
+def test_an_adapter_missing_a_call_cannot_be_built():
+    """The interface is a contract: a house that leaves out one of the five calls fails
+    when it is built, not when dispatch first needs that call."""
+    import pytest as _pytest
+
+    from adapters.base import HouseAdapter
+
+    class Incomplete(HouseAdapter):
+        key = name = description = website = "incomplete"
+
+        def check_credentials(self):
+            return None
+
+        def send(self, orders):
+            return []
+
+    with _pytest.raises(TypeError, match="abstract"):
+        Incomplete({})
