@@ -202,8 +202,6 @@ def test_is_an_unknown_key_absent_from_lookup_and_tracking(house):
 def test_an_adapter_missing_a_call_cannot_be_built():
     """The interface is a contract: a house that leaves out one of the five calls fails
     when it is built, not when dispatch first needs that call."""
-    import pytest as _pytest
-
     from adapters.base import HouseAdapter
 
     class Incomplete(HouseAdapter):
@@ -215,5 +213,5 @@ def test_an_adapter_missing_a_call_cannot_be_built():
         def send(self, orders):
             return []
 
-    with _pytest.raises(TypeError, match="abstract"):
+    with pytest.raises(TypeError, match="abstract"):
         Incomplete({})
