@@ -212,6 +212,9 @@ class HouseAdapter(ABC):
     default_base_url: ClassVar[str] = ""
     #: which webhook route the house posts to, if any ("shipstation", "shipbob", ...)
     webhook_kind: ClassVar[str | None] = None
+    #: seconds between tracking checks of a fresh order, for a house that ships far faster
+    #: than real ones (the Sandbox); None: the usual cadence
+    check_interval: ClassVar[float | None] = None
 
     def __init__(self, credentials: dict[str, str], base_url: str | None = None,
                  *, timeout: float = 20.0, clock: Callable[[], datetime] | None = None,
@@ -294,6 +297,9 @@ class CarrierTracker(ABC):
     fields: ClassVar[tuple[CredentialField, ...]] = ()
     #: numbers per request the carrier accepts
     batch_size: ClassVar[int] = 1
+    #: seconds between checks of a fresh package, for a carrier far faster than real ones
+    #: (the Sandbox); None: the usual cadence
+    check_interval: ClassVar[float | None] = None
 
     def __init__(self, credentials: dict[str, str], base_url: str | None = None,
                  *, clock: Callable[[], datetime] | None = None):

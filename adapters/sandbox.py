@@ -96,6 +96,7 @@ class SandboxHouse(HouseAdapter):
     website = "https://en.wikipedia.org/wiki/Third-party_logistics"
     logo = "sandbox.svg"
     batch_size = 50
+    check_interval = 15.0
     fields = (
         CredentialField("api_key", "API Key", kind=FieldKind.SECRET,
                         help="sbx_ followed by 16 hexadecimal digits, e.g. sbx_0123456789abcdef.",
@@ -237,6 +238,7 @@ class SandboxCarrier(CarrierTracker):
     key = "sandbox"
     name = "Sandbox Carrier"
     batch_size = 100
+    check_interval = 15.0
 
     def track(self, tracking_numbers: Sequence[str]) -> list[CarrierEvent]:
         now = self.clock()

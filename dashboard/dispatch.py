@@ -298,7 +298,8 @@ def _record(account_id: int, title: str, adapter, batch, outcomes, payloads, tok
             accepted, Status.PENDING, source="dispatch", actor=title,
             values={fid: {"house_reference": o.house_reference} for fid, o in accepted.items()},
             common={**release, "sent_at": at, "outcome_unknown": False, "last_error": "",
-                    "next_check_at": at + timedelta(minutes=5)},
+                    "next_check_at": at + timedelta(
+                        seconds=adapter.check_interval or 300)},
             details={fid: f"Accepted by the house as {o.house_reference}."
                      for fid, o in accepted.items()}, where=guard)
         summary.sent += len(result.moved)

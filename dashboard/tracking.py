@@ -43,11 +43,13 @@ class TrackingSummary:
     errors: int = 0
 
 
-def house_check_interval(sent_at: datetime | None, at: datetime) -> timedelta:
-    """Fresh orders are asked about often; orders the house sits on, less."""
+def house_check_interval(sent_at: datetime | None, at: datetime,
+                         fastest: float | None = None) -> timedelta:
+    """Fresh orders are asked about often (every ``fastest`` seconds for a house that ships
+    that fast); orders the house sits on, less."""
     age = at - (sent_at or at)
     if age < timedelta(days=1):
-        return timedelta(minutes=15)
+        return timedelta(seconds=fastest) if fastest else timedelta(minutes=15)
     if age < timedelta(days=3):
         return timedelta(hours=1)
     return timedelta(hours=4)
@@ -97,26 +99,27 @@ def _check_account(adapter, title: str, group, at: datetime, summary: TrackingSu
         except AdapterError as exc:
             summary.errors += len(part)
             log.warning("tracking check of %s failed: %s", title, exc)
-            _bump(part, at, timedelta(seconds=max(exc.retry_after, 300)))
+            _bump(part, at, wait=timedelta(seconds=max(exc.retry_after, 300)))
             db.session.commit()
             continue
         summary.moved += apply_tracking(part, infos, source="tracking", actor=title,
-                                        at=at)
+                                        at=at, fastest=adapter.check_interval)
         db.session.commit()
 
 
-def _bump(rows, at: datetime, wait: timedelta | None = None) -> None:
+def _bump(rows, at: datetime, *, wait: timedelta | None = None,
+          fastest: float | None = None) -> None:
     if not rows:
         return
     db.session.execute(
         update(Fulfillment.__table__).where(Fulfillment.__table__.c.id == bindparam("_id"))
         .values(next_check_at=bindparam("_next")),
-        [{"_id": r.id, "_next": at + (wait or house_check_interval(r.sent_at, at))}
+        [{"_id": r.id, "_next": at + (wait or house_check_interval(r.sent_at, at, fastest))}
          for r in rows])
 
 
 def apply_tracking(rows, infos: list[TrackingInfo], *, source: str, actor: str,
-                   at: datetime) -> int:
+                   at: datetime, fastest: float | None = None) -> int:
     """Record what a house said about ``rows`` (objects with ``id`` and ``reference``):
     packages move a record to Pending Shipment, a cancellation to Cancelled, silence
     schedules the next check. Returns how many records moved. Does not commit."""
@@ -136,7 +139,7 @@ def apply_tracking(rows, infos: list[TrackingInfo], *, source: str, actor: str,
     if cancelled:
         moved += len(rules.move_many(cancelled, Status.CANCELLED, source=source, actor=actor,
                                      detail="Cancelled at the house.").moved)
-    _bump(silent, at)
+    _bump(silent, at, fastest=fastest)
     return moved
 
 
@@ -187,12 +190,14 @@ MOVING = (Status.PENDING_SHIPMENT.value, Status.SHIPPED.value)
 REFUSED_PAUSE = timedelta(hours=1)
 
 
-def carrier_check_interval(shipped_at: datetime | None, at: datetime) -> timedelta:
-    """Packages that left today are asked about every 15 minutes; the longer a package has
-    travelled, the less often, down to twice a day after ten days."""
+def carrier_check_interval(shipped_at: datetime | None, at: datetime,
+                           fastest: float | None = None) -> timedelta:
+    """Packages that left today are asked about every 15 minutes (every ``fastest`` seconds
+    for a carrier that fast); the longer a package has travelled, the less often, down to
+    twice a day after ten days."""
     age = at - (shipped_at or at)
     if age < timedelta(days=1):
-        return timedelta(minutes=15)
+        return timedelta(seconds=fastest) if fastest else timedelta(minutes=15)
     if age < timedelta(days=3):
         return timedelta(hours=1)
     if age < timedelta(days=10):
@@ -217,11 +222,11 @@ class _Check:
     done: bool = False
 
     @classmethod
-    def due(cls, row, at: datetime) -> _Check:
+    def due(cls, row, at: datetime, fastest: float | None = None) -> _Check:
         shipped_at = row.shipped_at or row.created_at
         return cls(row.id, row.fulfillment_id, row.tracking_number, shipped_at,
                    row.carrier_status, row.carrier_detail, row.delivered_at, row.status_source,
-                   row.checks, at + carrier_check_interval(shipped_at, at))
+                   row.checks, at + carrier_check_interval(shipped_at, at, fastest))
 
 
 _DUE_COLUMNS = (Shipment.id, Shipment.fulfillment_id, Shipment.tracking_number,
@@ -276,7 +281,8 @@ def _check_carrier(carrier_key: str, trackers: CarrierTrackers, at: datetime,
             return
         after = rows[-1].id
         db.session.rollback()  # hold no transaction during the carrier's calls
-        checks = [_Check.due(row, at) for row in rows]
+        fastest = tracker.check_interval if tracker else None
+        checks = [_Check.due(row, at, fastest) for row in rows]
         failure = None
         if tracker is None:
             for check in checks:

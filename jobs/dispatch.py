@@ -9,17 +9,22 @@ def hourly_dispatch(slot: str | None = None) -> dict:
     scheduler in the same hour sends nothing."""
     from dashboard.dispatch import dispatch
     slot = slot or datetime.now(timezone.utc).strftime("%Y-%m-%dT%H")
-    return _as_dict(dispatch(run_key=f"hourly:{slot}"))
+    return _finish(dispatch(run_key=f"hourly:{slot}"))
 
 
 def send_now(account_id: int | None = None, fulfillment_ids: list[int] | None = None,
              ignore_due: bool = False) -> dict:
     """Send what is due now for one account, or the given fulfillments."""
     from dashboard.dispatch import dispatch
-    return _as_dict(dispatch(account_id=account_id, fulfillment_ids=fulfillment_ids,
+    return _finish(dispatch(account_id=account_id, fulfillment_ids=fulfillment_ids,
                              ignore_due=ignore_due))
 
 
-def _as_dict(summary) -> dict:
+def _finish(summary) -> dict:
+    """The run's figures as the job's result; orders now on their way at a house that ships
+    in seconds get a tracking check soon."""
+    from dashboard.queue import follow_fast_houses
+    if summary.sent:
+        follow_fast_houses()
     return {"claimed": summary.claimed, "sent": summary.sent, "failed": summary.failed,
             "deferred": summary.deferred, "skipped_run": summary.skipped_run}

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 def check_tracking() -> dict:
     """House tracking, then carrier status; each looks only at records that are due."""
+    from dashboard.queue import follow_fast_houses
     from dashboard.tracking import check_carriers, check_houses
     houses = check_houses()
     carriers = check_carriers()
+    follow_fast_houses()
     return {"house_checked": houses.checked, "house_moved": houses.moved,
             "carrier_checked": carriers.checked, "carrier_moved": carriers.moved}

@@ -92,3 +92,34 @@ def test_tracking_goes_stale_after_the_configured_days(app, sandbox_account, pro
         _run(app)
     f, shipments, _ = _f(app, fid)
     assert f.status == "pending_shipment" and f.tracking_stale and shipments[0].done
+
+
+def test_a_house_that_ships_in_seconds_is_followed_in_seconds(app, redis_conn, sandbox_account,
+                                                              product, place, clock):
+    """The Sandbox is asked about 15 s after sending (not 5 minutes), and while its orders
+    are on their way the scheduler holds one follow-up check, so a demo order lives its
+    whole life in minutes; once nothing moves, no follow-up is asked for."""
+    from rq_scheduler import Scheduler
+
+    from dashboard.queue import FOLLOW_UP_ID, follow_fast_houses
+    from jobs.dispatch import send_now
+    account = sandbox_account(ship_after="10", scan_after="10", deliver_after="20")
+    pid = product("FAST-1", account_id=account)
+    _, [fid] = place([(pid, 1)])
+    with app.app_context():
+        assert send_now(account_id=account)["sent"] == 1
+    f, _, _ = _f(app, fid)
+    assert (f.next_check_at - f.sent_at).total_seconds() == 15
+    scheduler = Scheduler(queue_name=app.config["RQ_QUEUE"], connection=redis_conn)
+    assert [job.id for job in scheduler.get_jobs()] == [FOLLOW_UP_ID]
+    with app.app_context():
+        assert follow_fast_houses() is True
+    assert len(list(scheduler.get_jobs())) == 1  # one follow-up, however often asked
+    for _ in range(4):
+        clock.advance(seconds=15)
+        _run(app)
+    assert _f(app, fid)[0].status == "delivered"
+    scheduler.cancel(FOLLOW_UP_ID)
+    with app.app_context():
+        assert follow_fast_houses() is False
+    assert list(scheduler.get_jobs()) == []
