@@ -74,6 +74,10 @@ class FailureReason(enum.StrEnum):
     SKU = "sku"
     STOCK = "stock"
     CREDENTIALS = "credentials"
+    #: the house holds the order (its own hold, an exception it raised) and may release it
+    HELD = "held"
+    #: the house or its 3PL refused to fulfil the order it had accepted
+    REJECTED = "rejected"
     OTHER = "other"
 
 
@@ -163,11 +167,29 @@ class Package:
 
 
 @dataclass(frozen=True)
+class HouseProblem:
+    """What a house says is wrong with an order it accepted: real houses take a bad order
+    (unknown SKU, no stock, an address they cannot ship to) and then hold it or raise an
+    exception on it, rather than refusing the create call.
+
+    ``final``: the house will not ship the order as it is, so it is Failed with ``reason``;
+    otherwise the house may still release it by itself and it is only held at the house.
+    ``message`` is the house's own words, for the timeline and the failed review.
+    """
+
+    reason: FailureReason
+    message: str
+    final: bool = True
+
+
+@dataclass(frozen=True)
 class TrackingInfo:
     key: str
     house_reference: str
     packages: tuple[Package, ...] = ()
     cancelled: bool = False
+    #: set when the house holds the order or raised an exception on it
+    problem: HouseProblem | None = None
 
 
 @dataclass(frozen=True)
