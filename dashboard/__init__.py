@@ -46,13 +46,19 @@ def create_app(config: dict | None = None) -> Flask:
     credentials.init_app(app)
     limiter.init_app(app)
 
-    from dashboard import (api, api_users, auth, board, carriers, cli, fulfillments, imports,
-                           mappings, orders, plugins, products, review, shipworks, templating,
-                           webhooks)
+    from dashboard import cli, templating
+    from dashboard.admin import api_users, carriers
+    from dashboard.api import konnektive, shipworks
+    from dashboard.auth import routes as auth
+    from dashboard.houses import mappings, plugins
+    from dashboard.orders import routes as orders
+    from dashboard.products import routes as products
+    from dashboard.support import board, fulfillments, imports, review
+    from dashboard.webhooks import routes as webhooks
     for module in (auth, board, plugins, products, orders, fulfillments, review, imports,
-                   mappings, carriers, api_users, api, shipworks, webhooks):
+                   mappings, carriers, api_users, konnektive, shipworks, webhooks):
         app.register_blueprint(module.bp)
-    for module in (api, shipworks, webhooks):  # they authenticate each call their own way
+    for module in (konnektive, shipworks, webhooks):  # they authenticate each call their own way
         csrf.exempt(module.bp)
     cli.init_app(app)
     templating.init_app(app)

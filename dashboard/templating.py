@@ -44,13 +44,13 @@ def _url_with(**changes) -> str:
 
 
 def _carrier_name(carrier_key: str | None) -> str:
-    from dashboard.tracking import carrier_name
+    from dashboard.services.tracking import carrier_name
     return carrier_name(carrier_key or "") or "Unknown carrier"
 
 
 def init_app(app) -> None:
     from adapters.carriers.detect import tracking_url
-    from dashboard.tracking import source_name
+    from dashboard.services.tracking import source_name
     app.jinja_env.filters.update(status_label=_status_label, when=_when, money=_money, ago=_ago,
                                  carrier_name=_carrier_name)
     app.jinja_env.globals.update(Status=Status, url_with=_url_with, tracking_url=tracking_url,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 def check_tracking() -> dict:
     """House tracking, then carrier status; each looks only at records that are due."""
-    from dashboard.queue import follow_fast_houses
-    from dashboard.tracking import check_carriers, check_houses
+    from dashboard.services.queue import follow_fast_houses
+    from dashboard.services.tracking import check_carriers, check_houses
     houses = check_houses()
     carriers = check_carriers()
     follow_fast_houses()

@@ -230,7 +230,7 @@ def product(app):
 @pytest.fixture
 def place(app):
     """Place an order through the service (products: list of (product_id, qty))."""
-    from dashboard import order_entry
+    from dashboard.services import order_entry
 
     def make(products, **customer):
         with app.app_context():

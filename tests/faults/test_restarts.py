@@ -70,7 +70,7 @@ def test_redis_restart_mid_run(app, own_redis, shipstation, background, clock):
         "the scheduler did not restore its schedules after Redis came back"
     # the hourly sweep (run here) picks up whatever the lost jobs left in Hold
     from dashboard.clock import utcnow
-    from dashboard.dispatch import dispatch
+    from dashboard.services.dispatch import dispatch
     time.sleep(2)
     clock.at = utcnow() + timedelta(seconds=app.config["CLAIM_LEASE_SECONDS"] + 1)
     with app.app_context():

@@ -182,7 +182,8 @@ def bench_latency() -> None:
             conn.commit()
         import redis
         redis.Redis.from_url(harness.redis_url()).flushdb()
-        from dashboard import create_app, order_entry
+        from dashboard import create_app
+        from dashboard.services import order_entry
         app = create_app({"SQLALCHEMY_DATABASE_URI": harness.database_url().replace(
             "postgresql://", "postgresql+psycopg://"), "REDIS_URL": harness.redis_url(),
             "INSTANCE_DIR": harness.child_env()["INSTANCE_DIR"]})

@@ -110,7 +110,7 @@ def test_board_says_queue_unreachable_when_redis_is_down(app, support, tmp_path)
 
 
 def test_last_dispatch_run_and_its_result(app, support, record):
-    from dashboard.dispatch import dispatch
+    from dashboard.services.dispatch import dispatch
     record("hold", postal_code="00000")
     with app.app_context():
         dispatch(run_key="hourly:2026-11-02T09")

@@ -22,15 +22,15 @@ from wtforms.validators import DataRequired, Length, Regexp, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from adapters import HOUSES, get_house
-from dashboard import api_auth
+from dashboard.api import api_auth
 from dashboard.access import admin_blueprint
-from dashboard.api_auth import PERMISSION_LABELS
+from dashboard.api.api_auth import PERMISSION_LABELS
 from dashboard.extensions import db
 from dashboard.models import ApiUser, HouseAccount
-from dashboard.openapi import ENDPOINTS, openapi_document
+from dashboard.api.openapi import ENDPOINTS, openapi_document
 from dashboard.pagination import keyset_page, parse_after
 
-bp = Blueprint("api_users", __name__, url_prefix="/admin/api-users")
+bp = Blueprint("api_users", __name__, url_prefix="/admin/api-users", template_folder="templates")
 admin_blueprint(bp)
 
 

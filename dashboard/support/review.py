@@ -17,13 +17,13 @@ from dashboard import status as rules
 from dashboard.clock import now
 from dashboard.extensions import db
 from dashboard.ids import parse_id
-from dashboard.fulfillments import account_choices, filtered
+from dashboard.support.fulfillments import account_choices, filtered
 from dashboard.models import Fulfillment, FulfillmentEvent, FulfillmentItem, HouseAccount
-from dashboard.orders import AddressFields
+from dashboard.orders.routes import AddressFields
 from dashboard.pagination import keyset_page, parse_after
 from dashboard.status import Status
 
-bp = Blueprint("review", __name__, url_prefix="/review")
+bp = Blueprint("review", __name__, url_prefix="/review", template_folder="templates")
 
 #: what support does about each failure reason, and where
 RESOLUTIONS = {

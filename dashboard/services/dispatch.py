@@ -28,7 +28,7 @@ from adapters.base import (Accepted, Address, AdapterError, OrderLine, OrderPayl
 from dashboard import status as rules
 from dashboard.clock import now
 from dashboard.extensions import db
-from dashboard.house_accounts import adapter_for, sleeper
+from dashboard.services.house_accounts import adapter_for, sleeper
 from dashboard.models import (DispatchRun, Fulfillment, FulfillmentItem, HouseAccount, Order,
                               Product, ShipProfile, SkuMapping)
 from dashboard.status import Status

@@ -20,14 +20,14 @@ from adapters import CARRIERS, HOUSES
 from adapters.base import AdapterError, CarrierStatus, SentOrder, TrackingInfo
 from dashboard import status as rules
 from dashboard.clock import now
-from dashboard.dispatch import push_keys
+from dashboard.services.dispatch import push_keys
 from dashboard.extensions import db
-from dashboard.house_accounts import adapter_for
+from dashboard.services.house_accounts import adapter_for
 from dashboard.models import Fulfillment, FulfillmentEvent, HouseAccount, Shipment
 from dashboard.status import Status
 
 if TYPE_CHECKING:
-    from dashboard.carrier_accounts import CarrierTrackers
+    from dashboard.services.carrier_accounts import CarrierTrackers
 
 log = logging.getLogger(__name__)
 
@@ -251,7 +251,7 @@ def check_carriers() -> TrackingSummary:
     """
     from flask import current_app
 
-    from dashboard.carrier_accounts import CarrierTrackers
+    from dashboard.services.carrier_accounts import CarrierTrackers
     summary = TrackingSummary()
     at = now()
     stale_after = timedelta(days=current_app.config["TRACKING_STALE_DAYS"])

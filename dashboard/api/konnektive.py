@@ -17,13 +17,14 @@ from decimal import Decimal, InvalidOperation
 from flask import Blueprint, jsonify, request
 from sqlalchemy import exists, func, select
 
-from dashboard import api_auth, pull_houses
+from dashboard.api import api_auth
+from dashboard.services import pull_houses
 from dashboard.clock import now
 from dashboard.extensions import db
 from dashboard.ids import MAX_ID, parse_id
 from dashboard.models import ApiUser, Fulfillment, FulfillmentItem, Order, OrderItem
-from dashboard.openapi import openapi_document
-from dashboard.pull_houses import REPORTS, Report, ReportRefused, Scope
+from dashboard.api.openapi import openapi_document
+from dashboard.services.pull_houses import REPORTS, Report, ReportRefused, Scope
 from dashboard.status import OPEN, Status
 
 bp = Blueprint("api", __name__)

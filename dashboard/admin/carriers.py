@@ -13,14 +13,14 @@ from sqlalchemy import select
 
 from adapters.base import AdapterError, FailureReason
 from adapters.carriers import TRACKERS
-from dashboard import house_accounts
+from dashboard.services import house_accounts
 from dashboard.access import admin_blueprint
-from dashboard.carrier_accounts import build_tracker
+from dashboard.services.carrier_accounts import build_tracker
 from dashboard.clock import now
 from dashboard.extensions import db
 from dashboard.models import CarrierAccount
 
-bp = Blueprint("carriers", __name__, url_prefix="/admin/carriers")
+bp = Blueprint("carriers", __name__, url_prefix="/admin/carriers", template_folder="templates")
 admin_blueprint(bp)
 
 #: the carriers that take an account, in the order the tiles show them

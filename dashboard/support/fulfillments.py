@@ -20,7 +20,7 @@ from dashboard.models import Fulfillment, HouseAccount, Order, Shipment
 from dashboard.pagination import keyset_page, parse_after
 from dashboard.status import Status
 
-bp = Blueprint("fulfillments", __name__, url_prefix="/fulfillments")
+bp = Blueprint("fulfillments", __name__, url_prefix="/fulfillments", template_folder="templates")
 
 #: rows per query while exporting; each chunk is written out and forgotten
 EXPORT_CHUNK = 2000

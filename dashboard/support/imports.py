@@ -27,9 +27,9 @@ from dashboard.extensions import db
 from dashboard.ids import parse_id
 from dashboard.models import Fulfillment, Order, TrackingImport
 from dashboard.status import Status
-from dashboard.tracking import record_packages
+from dashboard.services.tracking import record_packages
 
-bp = Blueprint("imports", __name__, url_prefix="/imports")
+bp = Blueprint("imports", __name__, url_prefix="/imports", template_folder="templates")
 
 #: header names as Konnektive writes them (and common variants), normalised, to our fields
 COLUMNS = {"orderid": "order_id", "fulfillmentid": "fulfillment_id", "tracking": "tracking",

@@ -13,7 +13,7 @@ from wtforms.validators import DataRequired, Email, Length
 from dashboard.extensions import db, login_manager
 from dashboard.models import User
 
-bp = Blueprint("auth", __name__)
+bp = Blueprint("auth", __name__, template_folder="templates")
 
 
 @login_manager.user_loader

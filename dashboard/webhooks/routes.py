@@ -27,10 +27,10 @@ from dashboard import credentials
 from dashboard import status as rules
 from dashboard.clock import now
 from dashboard.extensions import db
-from dashboard.house_accounts import adapter_for
+from dashboard.services.house_accounts import adapter_for
 from dashboard.models import Fulfillment, HouseAccount, Shipment, WebhookEvent
 from dashboard.status import Status
-from dashboard.tracking import record_packages
+from dashboard.services.tracking import record_packages
 
 bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
 log = logging.getLogger(__name__)

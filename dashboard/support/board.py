@@ -13,11 +13,11 @@ from sqlalchemy import func, select
 
 from dashboard.clock import now
 from dashboard.extensions import db
-from dashboard.fulfillments import STUCK
+from dashboard.support.fulfillments import STUCK
 from dashboard.models import DispatchRun, Fulfillment, FulfillmentEvent, HouseAccount, Order
 from dashboard.status import OPEN, Status
 
-bp = Blueprint("board", __name__)
+bp = Blueprint("board", __name__, template_folder="templates")
 log = logging.getLogger(__name__)
 
 #: statuses whose waiting time means something (the rest are where records end up)
@@ -172,7 +172,7 @@ def queue_health() -> QueueHealth:
     from rq.registry import FailedJobRegistry
     from rq_scheduler import Scheduler
 
-    from dashboard.queue import queue
+    from dashboard.services.queue import queue
     from jobs.schedule import SCHEDULES
     try:
         q = queue()

@@ -22,14 +22,15 @@ from flask import Blueprint, Response, request
 from lxml import etree
 from sqlalchemy import func, select
 
-from dashboard import api_auth, pull_houses
-from dashboard.api import whole_number
+from dashboard.api import api_auth
+from dashboard.services import pull_houses
+from dashboard.api.konnektive import whole_number
 from dashboard import status as rules
 from dashboard.clock import now
 from dashboard.extensions import db
 from dashboard.ids import parse_id
 from dashboard.models import ApiUser, Fulfillment, FulfillmentItem, Order
-from dashboard.pull_houses import Report, ReportRefused, Scope
+from dashboard.services.pull_houses import Report, ReportRefused, Scope
 from dashboard.status import Status
 
 bp = Blueprint("shipworks", __name__, url_prefix="/shipworks")

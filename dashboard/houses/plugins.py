@@ -7,12 +7,12 @@ from sqlalchemy import func, select
 
 from adapters import HOUSES, UnknownAdapter, get_house
 from adapters.base import AdapterError
-from dashboard import house_accounts
+from dashboard.services import house_accounts
 from dashboard.access import admin_blueprint
 from dashboard.extensions import db
 from dashboard.models import HouseAccount, Product
 
-bp = Blueprint("plugins", __name__, url_prefix="/admin/plugins")
+bp = Blueprint("plugins", __name__, url_prefix="/admin/plugins", template_folder="templates")
 admin_blueprint(bp)
 
 

@@ -20,7 +20,7 @@ from dashboard.extensions import db
 from dashboard.models import HouseAccount, Product, ShipProfile, SkuMapping
 from dashboard.pagination import keyset_page, parse_after
 
-bp = Blueprint("mappings", __name__, url_prefix="/admin/accounts")
+bp = Blueprint("mappings", __name__, url_prefix="/admin/accounts", template_folder="templates")
 admin_blueprint(bp)
 
 PAGE_SIZE = 50

@@ -15,7 +15,7 @@ from dashboard.extensions import db
 from dashboard.models import HouseAccount, Product
 from dashboard.pagination import keyset_page, parse_after
 
-bp = Blueprint("products", __name__, url_prefix="/products")
+bp = Blueprint("products", __name__, url_prefix="/products", template_folder="templates")
 
 
 class ProductForm(FlaskForm):

@@ -84,5 +84,5 @@ def _send_at_once(fulfillments: list[Fulfillment]) -> None:
         HouseAccount.send_immediately, HouseAccount.active)))
     ids = [f.id for f in fulfillments if f.house_account_id in immediate]
     if ids:
-        from dashboard.queue import enqueue_dispatch
+        from dashboard.services.queue import enqueue_dispatch
         enqueue_dispatch(fulfillment_ids=ids)

@@ -10,13 +10,13 @@ from wtforms.fields.choices import SelectChoice
 from wtforms import EmailField, FieldList, Form, FormField, IntegerField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
 
-from dashboard import order_entry
+from dashboard.services import order_entry
 from dashboard.access import admin_required
 from dashboard.extensions import db
 from dashboard.geo import address_errors
 from dashboard.models import Fulfillment, HouseAccount, Order, OrderItem, Product
 
-bp = Blueprint("orders", __name__)
+bp = Blueprint("orders", __name__, template_folder="templates")
 
 #: products offered in Order Entry's pickers
 PICKER_LIMIT = 500
@@ -138,7 +138,7 @@ def fulfillment(fulfillment_id: int):
 def send_account_now(account_id: int):
     account = db.get_or_404(HouseAccount, account_id)
     if FlaskForm().validate():
-        from dashboard.queue import enqueue_dispatch
+        from dashboard.services.queue import enqueue_dispatch
         enqueue_dispatch(account_id=account.id)
         flash(f"Sending “{account.title}”'s held orders now; refresh the board to follow them.",
               "success")
@@ -154,7 +154,7 @@ def send_fulfillment_now(fulfillment_id: int):
             flash(f"Fulfillment {f.reference} is {f.status.replace('_', ' ')}, not in Hold; "
                   "there is nothing to send.", "error")
         else:
-            from dashboard.queue import enqueue_dispatch
+            from dashboard.services.queue import enqueue_dispatch
             enqueue_dispatch(fulfillment_ids=[f.id], ignore_due=True)
             flash(f"Sending {f.reference} now.", "success")
     return redirect(url_for("orders.show", order_id=f.order_id))
