@@ -45,3 +45,13 @@ def get_carrier(key: str) -> type[CarrierTracker]:
         return CARRIERS[key]
     except KeyError:
         raise UnknownAdapter(f"No carrier tracker is registered as {key!r}.") from None
+
+
+def push_houses() -> dict[str, HouseClass]:
+    """The houses we send orders to (``mode == "push"``), by key."""
+    return {key: cls for key, cls in HOUSES.items() if cls.mode == "push"}
+
+
+def pull_houses() -> dict[str, HouseClass]:
+    """The houses that fetch orders from our API (``mode == "pull"``), by key."""
+    return {key: cls for key, cls in HOUSES.items() if cls.mode == "pull"}

@@ -10,7 +10,7 @@ import enum
 import re
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Callable, ClassVar, Sequence
 
@@ -314,5 +314,4 @@ class CarrierTracker(ABC):
 
 
 def _utcnow() -> datetime:
-    from datetime import timezone
     return datetime.now(timezone.utc).replace(tzinfo=None)

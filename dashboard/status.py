@@ -15,6 +15,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Iterable, Mapping
 
+from sqlalchemy import Integer, bindparam, column, func, insert, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.orm import object_session
+
+from dashboard.clock import now
+from dashboard.extensions import db
+from dashboard.models import Fulfillment, FulfillmentEvent
+
 
 class Status(enum.StrEnum):
     HOLD = "hold"
@@ -108,7 +116,6 @@ class BulkResult:
 
 
 def _session():
-    from dashboard.extensions import db
     return db.session
 
 
@@ -156,12 +163,6 @@ def move_many(ids: Iterable[int], target: Status | str, *, source: str, actor: s
     event details. ``refused`` maps an id to its current status, "unknown" when missing or
     "changed" when another writer moved it between our read and our update.
     """
-    from sqlalchemy import Integer, bindparam, column, func, insert, select, update
-    from sqlalchemy.dialects.postgresql import ARRAY
-
-    from dashboard.clock import now
-    from dashboard.models import Fulfillment, FulfillmentEvent
-
     target = Status(target)
     session = _session()
     session.flush()
@@ -240,8 +241,6 @@ def move_many(ids: Iterable[int], target: Status | str, *, source: str, actor: s
 def _expire_loaded(session, ids: list[int]) -> None:
     """Objects of moved records already loaded in this session must not show the old
     status; expire just those, not the whole session."""
-    from sqlalchemy.orm import object_session
-    from dashboard.models import Fulfillment
     for fid in ids:
         obj = session.identity_map.get(session.identity_key(Fulfillment, fid))
         if obj is not None and object_session(obj) is session:
@@ -251,10 +250,6 @@ def _expire_loaded(session, ids: list[int]) -> None:
 def record(fulfillment_id: int, *, source: str, actor: str = "", detail: str,
            status: str) -> None:
     """Add a timeline line that moves nothing (an address fixed, a cancel sent)."""
-    from sqlalchemy import insert
-
-    from dashboard.clock import now
-    from dashboard.models import FulfillmentEvent
     _session().execute(insert(FulfillmentEvent.__table__), [
         _event_row(fulfillment_id, status, status, source, actor, detail, True, now())])
 

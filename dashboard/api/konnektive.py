@@ -21,7 +21,7 @@ from dashboard.api import api_auth
 from dashboard.services import pull_houses
 from dashboard.clock import now
 from dashboard.extensions import db
-from dashboard.ids import MAX_ID, parse_id
+from dashboard.ids import MAX_ID, parse_id, whole_number
 from dashboard.models import ApiUser, Fulfillment, FulfillmentItem, Order, OrderItem
 from dashboard.api.openapi import openapi_document
 from dashboard.services.pull_houses import REPORTS, Report, ReportRefused, Scope
@@ -92,11 +92,6 @@ def _call(permission: str, handler):
 
 
 # ------------------------------------------------------------------ parameters
-
-
-def whole_number(value: str, digits: int) -> bool:
-    """ASCII digits only, at most ``digits`` of them (``str.isdigit`` also takes "²")."""
-    return re.fullmatch(rf"[0-9]{{1,{digits}}}", value) is not None
 
 
 

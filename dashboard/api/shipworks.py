@@ -24,11 +24,10 @@ from sqlalchemy import func, select
 
 from dashboard.api import api_auth
 from dashboard.services import pull_houses
-from dashboard.api.konnektive import whole_number
 from dashboard import status as rules
 from dashboard.clock import now
 from dashboard.extensions import db
-from dashboard.ids import parse_id
+from dashboard.ids import parse_id, whole_number
 from dashboard.models import ApiUser, Fulfillment, FulfillmentItem, Order
 from dashboard.services.pull_houses import Report, ReportRefused, Scope
 from dashboard.status import Status

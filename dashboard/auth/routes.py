@@ -11,6 +11,7 @@ from wtforms import BooleanField, EmailField, PasswordField
 from wtforms.validators import DataRequired, Email, Length
 
 from dashboard.extensions import db, login_manager
+from dashboard.ids import parse_id
 from dashboard.models import User
 
 bp = Blueprint("auth", __name__, template_folder="templates")
@@ -18,7 +19,6 @@ bp = Blueprint("auth", __name__, template_folder="templates")
 
 @login_manager.user_loader
 def load_user(user_id: str):
-    from dashboard.ids import parse_id
     number = parse_id(user_id)
     return db.session.get(User, number) if number else None
 

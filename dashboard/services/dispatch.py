@@ -22,7 +22,7 @@ from sqlalchemy import and_, or_, select, text, update
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
-from adapters import HOUSES
+from adapters import push_houses
 from adapters.base import (Accepted, Address, AdapterError, OrderLine, OrderPayload, Rejected,
                            SentOrder, Transient)
 from dashboard import status as rules
@@ -44,10 +44,6 @@ class Summary:
     deferred: int = 0
     skipped_run: bool = False
     errors: list[str] = field(default_factory=list)
-
-
-def push_keys() -> list[str]:
-    return [key for key, cls in HOUSES.items() if cls.mode == "push"]
 
 
 def dispatch(*, run_key: str | None = None, account_id: int | None = None,
@@ -114,7 +110,7 @@ def claim(token: str, limit: int, *, account_id=None, ids=None, ignore_due=False
         or_(f.claimed_at.is_(None), f.claimed_at < lease),
         a.active.is_(True),
         or_(a.paused_until.is_(None), a.paused_until <= at),
-        a.adapter_key.in_(push_keys()),
+        a.adapter_key.in_(push_houses()),
     ]
     if not ignore_due:
         conditions.append(f.due_at <= at)

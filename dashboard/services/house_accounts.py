@@ -7,6 +7,8 @@ declare their inputs as ``CredentialField``s.
 """
 from __future__ import annotations
 
+import time
+
 from flask import current_app
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select, update
@@ -165,5 +167,4 @@ def adapter_for(account: HouseAccount):
 
 def sleeper():
     """How the app waits for a house (tests put a recorder in ``config["SLEEP"]``)."""
-    import time
     return current_app.config.get("SLEEP") or time.sleep

@@ -11,8 +11,16 @@ from sqlalchemy import insert, select
 
 from dashboard.clock import now
 from dashboard.extensions import db
-from dashboard.models import (Fulfillment, FulfillmentEvent, FulfillmentItem, HouseAccount, Order,
-                              OrderItem, Product)
+from dashboard.models import (
+    Fulfillment,
+    FulfillmentEvent,
+    FulfillmentItem,
+    HouseAccount,
+    Order,
+    OrderItem,
+    Product,
+)
+from dashboard.services.queue import enqueue_dispatch
 from dashboard.status import Status
 
 
@@ -84,5 +92,4 @@ def _send_at_once(fulfillments: list[Fulfillment]) -> None:
         HouseAccount.send_immediately, HouseAccount.active)))
     ids = [f.id for f in fulfillments if f.house_account_id in immediate]
     if ids:
-        from dashboard.services.queue import enqueue_dispatch
         enqueue_dispatch(fulfillment_ids=ids)

@@ -18,7 +18,7 @@ from decimal import Decimal
 
 from sqlalchemy import and_, or_, select, update
 
-from adapters import HOUSES
+from adapters import pull_houses
 from adapters.base import Package, TrackingInfo
 from dashboard import status as rules
 from dashboard.extensions import db
@@ -30,10 +30,6 @@ from dashboard.services.tracking import record_packages
 REPORTS = ("SHIPPED", "DELIVERED", "RETURNED", "CANCELLED", "RMA_PENDING")
 #: where an RMA can be opened: the goods have left the warehouse
 RMA_FROM = frozenset({Status.PENDING_SHIPMENT, Status.SHIPPED, Status.DELIVERED})
-
-
-def pull_keys() -> list[str]:
-    return [key for key, cls in HOUSES.items() if cls.mode == "pull"]
 
 
 @dataclass(frozen=True)
@@ -60,7 +56,7 @@ def scope_of(user: ApiUser) -> Scope:
         select(HouseAccount.id, HouseAccount.active, HouseAccount.adapter_key, HouseAccount.title)
         .join(api_user_account, api_user_account.c.house_account_id == HouseAccount.id)
         .where(api_user_account.c.api_user_id == user.id)).all()
-    pulls = set(pull_keys())
+    pulls = set(pull_houses())
     return Scope(account_ids=tuple(r.id for r in rows),
                  active_ids=tuple(r.id for r in rows if r.active),
                  export_ids=tuple(r.id for r in rows if r.active and r.adapter_key in pulls),

@@ -12,22 +12,20 @@ import logging
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 
+from flask import current_app
 from sqlalchemy import bindparam, insert, select, update
 
-from adapters import CARRIERS, HOUSES
+from adapters import CARRIERS, HOUSES, push_houses
 from adapters.base import AdapterError, CarrierStatus, SentOrder, TrackingInfo
+from adapters.carriers.detect import detect_carrier
 from dashboard import status as rules
 from dashboard.clock import now
-from dashboard.services.dispatch import push_keys
 from dashboard.extensions import db
-from dashboard.services.house_accounts import adapter_for
 from dashboard.models import Fulfillment, FulfillmentEvent, HouseAccount, Shipment
+from dashboard.services.carrier_accounts import CarrierTrackers
+from dashboard.services.house_accounts import adapter_for
 from dashboard.status import Status
-
-if TYPE_CHECKING:
-    from dashboard.services.carrier_accounts import CarrierTrackers
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +56,23 @@ def house_check_interval(sent_at: datetime | None, at: datetime,
 # ------------------------------------------------------------------ house tracking
 
 
+def fast_house_interval() -> float | None:
+    """The shortest ``check_interval`` among houses that ship in seconds (the Sandbox) while
+    one of their orders is on its way, else None. Ends its read transaction (on SQLite a
+    transaction holds the write lock)."""
+    fast = {key: cls.check_interval for key, cls in HOUSES.items()
+            if getattr(cls, "check_interval", None)}
+    if not fast:
+        return None
+    moving = db.session.scalar(
+        select(Fulfillment.id).join(HouseAccount, Fulfillment.house_account_id == HouseAccount.id)
+        .where(HouseAccount.adapter_key.in_(fast), HouseAccount.active,
+               Fulfillment.status.in_([Status.PENDING.value, Status.PENDING_SHIPMENT.value,
+                                       Status.SHIPPED.value])).limit(1))
+    db.session.commit()
+    return None if moving is None else min(fast.values())
+
+
 def check_houses() -> TrackingSummary:
     """Ask each push house about its Pending fulfillments that are due for a check."""
     summary = TrackingSummary()
@@ -70,7 +85,7 @@ def check_houses() -> TrackingSummary:
             .join(HouseAccount, Fulfillment.house_account_id == HouseAccount.id)
             .where(Fulfillment.status == Status.PENDING.value,
                    (Fulfillment.next_check_at <= at) | Fulfillment.next_check_at.is_(None),
-                   HouseAccount.adapter_key.in_(push_keys()), HouseAccount.active,
+                   HouseAccount.adapter_key.in_(push_houses()), HouseAccount.active,
                    Fulfillment.id > after)
             .order_by(Fulfillment.id).limit(CHUNK)).all()
         if not rows:
@@ -146,7 +161,6 @@ def apply_tracking(rows, infos: list[TrackingInfo], *, source: str, actor: str,
 def record_packages(shipped: dict[int, TrackingInfo], *, source: str, actor: str,
                     at: datetime) -> rules.BulkResult:
     """Store each package as a shipment and move its record to Pending Shipment."""
-    from adapters.carriers.detect import detect_carrier  # noqa: PLC0415 (optional table)
     values, details, shipment_rows = {}, {}, []
     existing = set(db.session.execute(
         select(Shipment.fulfillment_id, Shipment.tracking_number)
@@ -249,9 +263,7 @@ def check_carriers() -> TrackingSummary:
     at the first check after the pause. Packages of a carrier without an account move on
     the house's own delivery information, where it gave some.
     """
-    from flask import current_app
 
-    from dashboard.services.carrier_accounts import CarrierTrackers
     summary = TrackingSummary()
     at = now()
     stale_after = timedelta(days=current_app.config["TRACKING_STALE_DAYS"])

@@ -8,14 +8,20 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from flask import Blueprint, render_template
+import redis
+from flask import Blueprint, current_app, render_template
+from rq.registry import FailedJobRegistry
+from rq_scheduler import Scheduler
 from sqlalchemy import func, select
 
 from dashboard.clock import now
 from dashboard.extensions import db
-from dashboard.support.fulfillments import STUCK
 from dashboard.models import DispatchRun, Fulfillment, FulfillmentEvent, HouseAccount, Order
+from dashboard.redis_conn import connection
+from dashboard.services.queue import queue
 from dashboard.status import OPEN, Status
+from dashboard.support.filters import STUCK
+from jobs.schedule import SCHEDULES
 
 bp = Blueprint("board", __name__, template_folder="templates")
 log = logging.getLogger(__name__)
@@ -125,15 +131,11 @@ def _chart(at: datetime) -> Chart:
 
 
 def _chart_key(day: str) -> str:
-    from flask import current_app
     return f"{current_app.config['RQ_QUEUE']}:board-chart:{day}"
 
 
 def _kept_days(days: list[str]) -> dict[str, dict[str, int]]:
     """The counts kept for past ``days``; days not kept (or no Redis) are absent."""
-    import redis
-
-    from dashboard.redis_conn import connection
     try:
         values = connection().mget([_chart_key(d) for d in days])
     except (redis.RedisError, OSError):
@@ -142,9 +144,6 @@ def _kept_days(days: list[str]) -> dict[str, dict[str, int]]:
 
 
 def _keep_days(counts: dict[str, dict[str, int]]) -> None:
-    import redis
-
-    from dashboard.redis_conn import connection
     if not counts:
         return
     try:
@@ -168,12 +167,6 @@ class QueueHealth:
 def queue_health() -> QueueHealth:
     """Jobs waiting and failed on the RQ queue and the next scheduled runs; a Redis that
     does not answer makes the board say so instead of failing."""
-    import redis
-    from rq.registry import FailedJobRegistry
-    from rq_scheduler import Scheduler
-
-    from dashboard.services.queue import queue
-    from jobs.schedule import SCHEDULES
     try:
         q = queue()
         queued = q.count

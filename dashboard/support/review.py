@@ -17,9 +17,9 @@ from dashboard import status as rules
 from dashboard.clock import now
 from dashboard.extensions import db
 from dashboard.ids import parse_id
-from dashboard.support.fulfillments import account_choices, filtered
+from dashboard.support.filters import account_choices, filtered
 from dashboard.models import Fulfillment, FulfillmentEvent, FulfillmentItem, HouseAccount
-from dashboard.orders.routes import AddressFields
+from dashboard.orders.forms import AddressFields
 from dashboard.pagination import keyset_page, parse_after
 from dashboard.status import Status
 

@@ -83,7 +83,7 @@ def test_a_forwarded_header_is_ignored_without_proxyfix(setup, app):
 
 
 def test_behind_one_proxy_the_forwarded_address_is_checked(setup, app):
-    from dashboard import create_app
+    from dashboard.app import create_app
     proxied = create_app({**app.config, "PROXY_COUNT": 1})
     client = proxied.test_client()
     body = {"loginId": "house-east", "password": API_PASSWORD, **DATES}

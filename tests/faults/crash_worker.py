@@ -7,7 +7,7 @@ import os
 import signal
 import sys
 
-from dashboard import create_app
+from dashboard.app import create_app
 from dashboard.services import dispatch as dispatching
 from dashboard.extensions import db
 

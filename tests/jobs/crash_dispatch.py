@@ -6,7 +6,7 @@ import os
 import signal
 import sys
 
-from dashboard import create_app
+from dashboard.app import create_app
 from dashboard.services import dispatch as dispatching
 
 point = sys.argv[1]
