@@ -25,7 +25,7 @@ from dashboard.ids import MAX_ID, parse_id, whole_number
 from dashboard.models import ApiUser, Fulfillment, FulfillmentItem, Order, OrderItem
 from dashboard.api.openapi import openapi_document
 from dashboard.services.pull_houses import REPORTS, Report, ReportRefused, Scope
-from dashboard.status import OPEN, Status
+from dashboard.status import OPEN, Status, values
 
 bp = Blueprint("api", __name__)
 
@@ -462,7 +462,7 @@ def _targets(user: ApiUser, fulfillment_id: int | None, order_id: int | None,
     if order_id is not None:
         where.append(Fulfillment.order_id == order_id)
     if fulfillment_id is None:
-        where.append(Fulfillment.status.in_([s.value for s in OPEN]))
+        where.append(Fulfillment.status.in_(values(OPEN)))
     ids = list(db.session.scalars(select(Fulfillment.id).where(*where)
                                   .order_by(Fulfillment.id).limit(PAGE_MAX)))
     if not ids:

@@ -45,7 +45,7 @@ TRACKING_MAX = 64
 SETTABLE = {"CANCELLED", "DELIVERED", "RETURNED"}
 #: statuses that only confirm a shipment ShipWorks already uploaded
 SHIPPED_WORDS = {"SHIPPED", "PENDING_SHIPMENT"}
-ALREADY_SHIPPED = {Status.PENDING_SHIPMENT, Status.SHIPPED, Status.DELIVERED, Status.RETURNED}
+ALREADY_SHIPPED = rules.EVER_SHIPPED
 
 
 class ModuleError(Exception):

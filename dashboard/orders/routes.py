@@ -14,6 +14,7 @@ from dashboard.models import Fulfillment, HouseAccount, Order, OrderItem, Produc
 from dashboard.orders.forms import OrderEntryForm
 from dashboard.services import order_entry
 from dashboard.services.queue import enqueue_dispatch
+from dashboard.status import Status
 
 bp = Blueprint("orders", __name__, template_folder="templates")
 
@@ -87,7 +88,7 @@ def send_account_now(account_id: int):
 def send_fulfillment_now(fulfillment_id: int):
     f = db.get_or_404(Fulfillment, fulfillment_id)
     if FlaskForm().validate():
-        if f.status != "hold":
+        if f.status != Status.HOLD:
             flash(f"Fulfillment {f.reference} is {f.status.replace('_', ' ')}, not in Hold; "
                   "there is nothing to send.", "error")
         else:

@@ -299,8 +299,8 @@ def _record(account_id: int, title: str, adapter, batch, outcomes, payloads, tok
             details={fid: f"Accepted by the house as {o.house_reference}."
                      for fid, o in accepted.items()}, where=guard)
         summary.sent += len(result.moved)
-        cancelled_in_flight = [fid for fid, state in result.refused.items()
-                               if state == Status.CANCELLED.value]
+        cancelled_in_flight = [fid for fid, refusal in result.refused.items()
+                               if refusal.current is Status.CANCELLED]
     if rejected:
         result = rules.move_many(
             rejected, Status.FAILED, source="dispatch", actor=title,

@@ -21,7 +21,7 @@ from adapters.base import CredentialField, FieldKind
 from dashboard import credentials
 from dashboard.extensions import db
 from dashboard.models import Fulfillment, HouseAccount, Product
-from dashboard.status import OPEN
+from dashboard.status import UNFINISHED, values
 
 #: the prefix of adapter fields in the generated form, apart from our own fields
 PREFIX = "cred_"
@@ -142,7 +142,7 @@ def update_account(account: HouseAccount, form) -> None:
 def open_fulfillment_count(account_id: int) -> int:
     return db.session.scalar(select(func.count()).select_from(Fulfillment).where(
         Fulfillment.house_account_id == account_id,
-        Fulfillment.status.in_([s.value for s in OPEN] + ["failed"])))
+        Fulfillment.status.in_(values(UNFINISHED))))
 
 
 def assign_to_all_products(account: HouseAccount) -> int:

@@ -7,21 +7,14 @@ from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 
+from dashboard import status as rules
 from dashboard.clock import now
 from dashboard.extensions import db
-from dashboard.models import (
-    Fulfillment,
-    FulfillmentEvent,
-    FulfillmentItem,
-    HouseAccount,
-    Order,
-    OrderItem,
-    Product,
-)
+from dashboard.models import (Fulfillment, FulfillmentItem, HouseAccount, Order, OrderItem,
+                              Product)
 from dashboard.services.queue import enqueue_dispatch
-from dashboard.status import Status
 
 
 @dataclass(frozen=True)
@@ -59,12 +52,13 @@ def place_order(customer: dict[str, str], lines: list[Line], *, actor: str,
     for account_id, items in by_account.items():
         delay = max(products[i.product_id].hold_delay_hours for i in items)
         fulfillment = Fulfillment(reference=Fulfillment.new_reference(), order_id=order.id,
-                                  house_account_id=account_id, status=Status.HOLD.value,
+                                  house_account_id=account_id,
                                   due_at=at + timedelta(hours=delay), created_at=at,
                                   updated_at=at)
-        db.session.add(fulfillment)
         fulfillments.append((fulfillment, items, delay))
-    db.session.flush()
+    rules.create([(f, "Order placed; waits for dispatch"
+                   + (f" ({d} h product hold delay)." if d else "."))
+                  for f, _items, d in fulfillments], source=source, actor=actor, at=at)
     for fulfillment, items, delay in fulfillments:
         for item in items:
             item.fulfillment_id = fulfillment.id
@@ -72,12 +66,6 @@ def place_order(customer: dict[str, str], lines: list[Line], *, actor: str,
                                            product_id=item.product_id, name=item.name,
                                            sku=item.sku, quantity=item.quantity,
                                            price=item.price))
-    if fulfillments:
-        db.session.execute(insert(FulfillmentEvent.__table__), [{
-            "fulfillment_id": f.id, "from_status": None, "to_status": Status.HOLD.value,
-            "source": source, "actor": actor, "applied": True, "created_at": at,
-            "detail": f"Order placed; waits for dispatch{f' ({d} h product hold delay)' if d else ''}."}
-            for f, _items, d in fulfillments])
     db.session.commit()
     _send_at_once([f for f, _i, d in fulfillments if d == 0])
     return order

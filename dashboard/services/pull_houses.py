@@ -29,7 +29,7 @@ from dashboard.services.tracking import record_packages
 #: what a house may report, in the Konnektive wire words
 REPORTS = ("SHIPPED", "DELIVERED", "RETURNED", "CANCELLED", "RMA_PENDING")
 #: where an RMA can be opened: the goods have left the warehouse
-RMA_FROM = frozenset({Status.PENDING_SHIPMENT, Status.SHIPPED, Status.DELIVERED})
+RMA_FROM = rules.SHIPPED_OUT
 
 
 @dataclass(frozen=True)
@@ -133,13 +133,13 @@ def _raise_refused(result: rules.BulkResult, target: Status, verb: str) -> None:
     if not result.refused:
         return
     sentences = []
-    for fid, current in sorted(result.refused.items()):
-        if current == "changed":
+    for fid, refusal in sorted(result.refused.items()):
+        if refusal == rules.CHANGED:
             sentences.append(f"Fulfillment {fid} changed while it was being updated; try again.")
-        elif current == "unknown":
+        elif refusal == rules.UNKNOWN:
             sentences.append(f"Fulfillment {fid} does not exist.")
         else:
-            sentences.append(f"Fulfillment {fid} is {Status(current).label} and cannot be "
+            sentences.append(f"Fulfillment {fid} is {refusal.current.label} and cannot be "
                              f"{verb} (it cannot move to {target.label}).")
     raise ReportRefused(" ".join(sentences))
 

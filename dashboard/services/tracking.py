@@ -22,7 +22,7 @@ from adapters.carriers.detect import detect_carrier
 from dashboard import status as rules
 from dashboard.clock import now
 from dashboard.extensions import db
-from dashboard.models import Fulfillment, FulfillmentEvent, HouseAccount, Shipment
+from dashboard.models import Fulfillment, HouseAccount, Shipment
 from dashboard.services.carrier_accounts import CarrierTrackers
 from dashboard.services.house_accounts import adapter_for
 from dashboard.status import Status
@@ -67,8 +67,7 @@ def fast_house_interval() -> float | None:
     moving = db.session.scalar(
         select(Fulfillment.id).join(HouseAccount, Fulfillment.house_account_id == HouseAccount.id)
         .where(HouseAccount.adapter_key.in_(fast), HouseAccount.active,
-               Fulfillment.status.in_([Status.PENDING.value, Status.PENDING_SHIPMENT.value,
-                                       Status.SHIPPED.value])).limit(1))
+               Fulfillment.status.in_(rules.values(rules.ON_ITS_WAY))).limit(1))
     db.session.commit()
     return None if moving is None else min(fast.values())
 
@@ -197,8 +196,6 @@ def record_packages(shipped: dict[int, TrackingInfo], *, source: str, actor: str
 
 # ------------------------------------------------------------------ carrier tracking
 
-#: statuses whose packages are still followed at their carrier
-MOVING = (Status.PENDING_SHIPMENT.value, Status.SHIPPED.value)
 #: how long a carrier that refused our credentials is left alone (saving the account sooner
 #: lifts the pause)
 REFUSED_PAUSE = timedelta(hours=1)
@@ -251,7 +248,7 @@ _DUE_COLUMNS = (Shipment.id, Shipment.fulfillment_id, Shipment.tracking_number,
 
 def _due(at: datetime) -> tuple:
     return (Shipment.done.is_(False), Shipment.next_check_at <= at,
-            Fulfillment.status.in_(MOVING))
+            Fulfillment.status.in_(rules.values(rules.IN_TRANSIT)))
 
 
 def check_carriers() -> TrackingSummary:
@@ -303,7 +300,8 @@ def _check_carrier(carrier_key: str, trackers: CarrierTrackers, at: datetime,
             checks, failure = _ask_carrier(tracker, checks, batch, at, summary)
         _mark_stale(checks, at, stale_after)
         _save(checks)
-        summary.moved += _settle_fulfillments({c.fulfillment_id for c in checks}, at)
+        summary.moved += sum(s.moved for s in settle(
+            {c.fulfillment_id for c in checks}, at).values())
         if failure is not None:
             wait = (REFUSED_PAUSE if not failure.transient
                     else timedelta(seconds=max(failure.retry_after, 60)))
@@ -378,9 +376,9 @@ def _mark_stale(checks: list[_Check], at: datetime, stale_after: timedelta) -> N
     db.session.execute(update(Fulfillment).where(Fulfillment.id.in_(list(current)))
                        .values(tracking_stale=True))
     days = stale_after.total_seconds() / 86400
-    _timeline([(fid, status, f"Tracking stale: not delivered {days:g} days after shipping; "
+    rules.record_many([(fid, status, f"Tracking stale: not delivered {days:g} days after shipping; "
                              "the carrier is no longer asked. Check with the carrier or the "
-                             "house.") for fid, status in current.items()], at)
+                             "house.") for fid, status in current.items()], source="carrier", at=at)
 
 
 def _save(checks: list[_Check]) -> None:
@@ -395,13 +393,27 @@ def _save(checks: list[_Check]) -> None:
         [{"_id": c.id, **{"_" + name: getattr(c, name) for name in columns}} for c in checks])
 
 
-def _settle_fulfillments(fids: set[int], at: datetime) -> int:
-    """Move each fulfillment to what its packages say, through the status rules: Returned
-    when one came back, Delivered when all arrived, Shipped once one is moving. A carrier
-    exception is set for support (and cleared when the package moves on) without a move.
-    Returns how many records moved."""
+@dataclass(frozen=True)
+class Settled:
+    """What ``settle`` did with one record."""
+
+    #: what its packages say it is (None: nothing yet)
+    target: Status | None
+    #: it moved there now
+    moved: bool = False
+    #: the rules refused the move (the record is in a status it cannot leave for ``target``)
+    refusal: rules.Refusal | None = None
+
+
+def settle(fids: set[int], at: datetime, *, source: str | None = None, actor: str = "",
+           details: dict[int, str] | None = None) -> dict[int, Settled]:
+    """Move each fulfillment to what its packages say (``status.package_outcome``): the one
+    delivery rule, for carrier polling and for a house's own delivery report alike. A
+    carrier exception is set for support (and cleared when the package moves on) without
+    a move. ``source`` defaults to "carrier" when a carrier reported a package, else
+    "tracking"; ``details`` replace the timeline's "According to ..." lines."""
     if not fids:
-        return 0
+        return {}
     records = {r.id: r for r in db.session.execute(
         select(Fulfillment.id, Fulfillment.status, Fulfillment.carrier_exception,
                HouseAccount.adapter_key)
@@ -414,25 +426,19 @@ def _settle_fulfillments(fids: set[int], at: datetime) -> int:
             .where(Shipment.fulfillment_id.in_(fids)).order_by(Shipment.id)):
         packages[p.fulfillment_id].append(p)
     moves: dict[tuple[Status, str], dict[int, dict]] = defaultdict(dict)
-    details, exceptions, lines = {}, [], []
+    texts, exceptions, lines, outcome = {}, [], [], {}
     for fid, record in records.items():
         shipped = packages.get(fid, [])
-        states = {p.carrier_status for p in shipped}
         house = _house_name(record.adapter_key)
-        details[fid] = _according(shipped, house)[:900]
-        source = ("carrier" if any(p.status_source.startswith("carrier:") for p in shipped)
-                  else "tracking")
-        target = None
-        if "returned" in states:
-            target, values = Status.RETURNED, {"returned_at": at}
-        elif shipped and states == {"delivered"}:
-            target, values = Status.DELIVERED, {
-                "delivered_at": max(p.delivered_at or at for p in shipped)}
-        elif states & {"in_transit", "delivered"}:
-            target, values = Status.SHIPPED, {}
+        texts[fid] = ((details or {}).get(fid) or _according(shipped, house))[:900]
+        who = source or ("carrier" if any(p.status_source.startswith("carrier:")
+                                          for p in shipped) else "tracking")
+        target, values = rules.package_outcome({p.carrier_status for p in shipped},
+                                               [p.delivered_at for p in shipped], at)
+        outcome[fid] = Settled(target)
         moving = target is not None and target.value != record.status
         if moving:
-            moves[target, source][fid] = values
+            moves[target, who][fid] = values
         problem = "; ".join(
             (f"{p.tracking_number}: " if len(shipped) > 1 else "") + p.carrier_detail.rstrip(".")
             for p in shipped if p.carrier_status == "exception")[:2000]
@@ -440,27 +446,20 @@ def _settle_fulfillments(fids: set[int], at: datetime) -> int:
             exceptions.append({"_id": fid, "_problem": problem})
             if problem or not moving:  # a move says itself that the package moves again
                 lines.append((fid, record.status, f"Carrier exception, for support: {problem}"
-                              if problem else f"Carrier exception over. {details[fid]}"))
+                              if problem else f"Carrier exception over. {texts[fid]}"))
     if exceptions:
         table = Fulfillment.__table__
         db.session.execute(update(table).where(table.c.id == bindparam("_id"))
                            .values(carrier_exception=bindparam("_problem")), exceptions)
-    _timeline(lines, at)
-    moved = 0
-    for (target, source), group in moves.items():
-        moved += len(rules.move_many(list(group), target, source=source, values=group,
-                                     details={fid: details[fid] for fid in group}).moved)
-    return moved
-
-
-def _timeline(lines: list[tuple[int, str, str]], at: datetime) -> None:
-    """Timeline lines that move nothing, (fulfillment id, its status, detail), in one
-    statement."""
-    if lines:
-        db.session.execute(insert(FulfillmentEvent.__table__), [
-            {"fulfillment_id": fid, "from_status": status, "to_status": status,
-             "source": "carrier", "actor": "", "detail": detail, "applied": True,
-             "created_at": at} for fid, status, detail in lines])
+    rules.record_many(lines, source="carrier", at=at)
+    for (target, who), group in moves.items():
+        result = rules.move_many(list(group), target, source=who, actor=actor, values=group,
+                                 details={fid: texts[fid] for fid in group})
+        for fid in result.moved:
+            outcome[fid] = Settled(target, moved=True)
+        for fid, refusal in result.refused.items():
+            outcome[fid] = Settled(target, refusal=refusal)
+    return outcome
 
 
 def _according(packages, house: str) -> str:

@@ -19,7 +19,7 @@ from dashboard.extensions import db
 from dashboard.models import DispatchRun, Fulfillment, FulfillmentEvent, HouseAccount, Order
 from dashboard.redis_conn import connection
 from dashboard.services.queue import queue
-from dashboard.status import OPEN, Status
+from dashboard.status import UNFINISHED, Status
 from dashboard.support.filters import STUCK
 from jobs.schedule import SCHEDULES
 
@@ -27,7 +27,7 @@ bp = Blueprint("board", __name__, template_folder="templates")
 log = logging.getLogger(__name__)
 
 #: statuses whose waiting time means something (the rest are where records end up)
-WAITING = [s for s in Status if s in OPEN or s is Status.FAILED]
+WAITING = [s for s in Status if s in UNFINISHED]
 #: the chart's series: the status an event moved a record to, and its legend
 CHART_SERIES = ((Status.PENDING, "Sent"), (Status.SHIPPED, "Shipped"),
                 (Status.DELIVERED, "Delivered"), (Status.FAILED, "Failed"))

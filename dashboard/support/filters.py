@@ -14,7 +14,7 @@ from adapters.base import FailureReason
 from dashboard.extensions import db
 from dashboard.ids import parse_id
 from dashboard.models import Fulfillment, HouseAccount, Order, Shipment
-from dashboard.status import Status
+from dashboard.status import IN_TRANSIT, Status, values
 
 #: a Hold record this long past its due time has missed at least one hourly run
 HOLD_OVERDUE = timedelta(hours=2)
@@ -56,7 +56,7 @@ STUCK: dict[str, Stuck] = {
     "tracking_stale": Stuck(
         "Tracking stale",
         "The carrier stopped reporting before delivery; tracking is no longer checked.",
-        lambda at: and_(F.status.in_([Status.PENDING_SHIPMENT.value, Status.SHIPPED.value]),
+        lambda at: and_(F.status.in_(values(IN_TRANSIT)),
                         F.tracking_stale.is_(True)),
         F.updated_at),
 }

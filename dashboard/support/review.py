@@ -18,7 +18,7 @@ from dashboard.clock import now
 from dashboard.extensions import db
 from dashboard.ids import parse_id
 from dashboard.support.filters import account_choices, filtered
-from dashboard.models import Fulfillment, FulfillmentEvent, FulfillmentItem, HouseAccount
+from dashboard.models import Fulfillment, FulfillmentItem, HouseAccount
 from dashboard.orders.forms import AddressFields
 from dashboard.pagination import keyset_page, parse_after
 from dashboard.status import Status
@@ -37,10 +37,10 @@ RESOLUTIONS = {
     FailureReason.OTHER: "Read the house's message; fix what it names, then Resend, or "
                          "Cancel the fulfillment.",
 }
-#: statuses whose address and house account may still change (not yet at the house)
-EDITABLE = (Status.HOLD.value, Status.FAILED.value)
+#: statuses whose address and house account may still change, and staff may cancel
+EDITABLE = rules.NOT_AT_HOUSE
 #: statuses a reship may start from: the house already shipped it
-RESHIPPABLE = (Status.PENDING_SHIPMENT.value, Status.SHIPPED.value, Status.DELIVERED.value)
+RESHIPPABLE = rules.SHIPPED_OUT
 #: ids per move_many call in a bulk resend (one commit for all of them)
 BULK_CHUNK = 500
 
@@ -204,7 +204,7 @@ def change_account(fulfillment_id: int):
     fc = Fulfillment.__table__.c
     moved = db.session.execute(
         update(Fulfillment.__table__)
-        .where(fc.id == f.id, fc.status.in_(EDITABLE), fc.claim_token.is_(None))
+        .where(fc.id == f.id, fc.status.in_(rules.values(EDITABLE)), fc.claim_token.is_(None))
         .values(house_account_id=form.house_account_id.data)).rowcount
     if not moved:
         db.session.rollback()
@@ -287,16 +287,16 @@ def bulk_resend():
     return redirect(back)
 
 
-def _refusals(refused: dict[int, str]) -> str:
+def _refusals(refused: dict[int, rules.Refusal]) -> str:
     """'2 refused: 1 is Delivered, 1 no longer exists. Only Failed records can be resent.'"""
     why: dict[str, int] = {}
-    for state in refused.values():
-        if state == "unknown":
+    for refusal in refused.values():
+        if refusal == rules.UNKNOWN:
             text = "no longer exists"
-        elif state == "changed":
+        elif refusal == rules.CHANGED:
             text = "changed while we moved it (try again)"
         else:
-            text = f"is {Status(state).label}"
+            text = f"is {refusal.current.label}"
         why[text] = why.get(text, 0) + 1
     parts = ", ".join(f"{n} {text}" for text, n in sorted(why.items()))
     return f"{len(refused)} refused: {parts}. Only Failed records can be resent."
@@ -356,21 +356,17 @@ def reship(fulfillment_id: int):
 
 def _reship(original: Fulfillment, note: str) -> Fulfillment:
     at = now()
+    why = f" Why: {note}" if note else ""
     new = Fulfillment(reference=Fulfillment.new_reference(), order_id=original.order_id,
-                      house_account_id=original.house_account_id, status=Status.HOLD.value,
+                      house_account_id=original.house_account_id,
                       due_at=at, is_reshipment=True, reship_of_id=original.id,
                       ship_method=original.ship_method, created_at=at, updated_at=at)
-    db.session.add(new)
-    db.session.flush()
+    rules.create([(new, f"Reshipment of {original.reference}.{why}")], source="staff",
+                 actor=_actor(), at=at)
     db.session.execute(insert(FulfillmentItem.__table__), [
         {"fulfillment_id": new.id, "order_item_id": i.order_item_id, "product_id": i.product_id,
          "name": i.name, "sku": i.sku, "quantity": i.quantity, "price": i.price}
         for i in original.items])
-    why = f" Why: {note}" if note else ""
-    db.session.execute(insert(FulfillmentEvent.__table__), [{
-        "fulfillment_id": new.id, "from_status": None, "to_status": Status.HOLD.value,
-        "source": "staff", "actor": _actor(), "applied": True, "created_at": at,
-        "detail": f"Reshipment of {original.reference}.{why}"}])
     rules.record(original.id, source="staff", actor=_actor(), status=original.status,
                  detail=f"Reshipped as {new.reference}.{why}")
     return new

@@ -30,7 +30,7 @@ from dashboard.extensions import db
 from dashboard.services.house_accounts import adapter_for
 from dashboard.models import Fulfillment, HouseAccount, Shipment, WebhookEvent
 from dashboard.status import Status
-from dashboard.services.tracking import record_packages
+from dashboard.services.tracking import record_packages, settle
 
 bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
 log = logging.getLogger(__name__)
@@ -341,19 +341,15 @@ def _deliver(fid: int, info: TrackingInfo, actor: str) -> str:
         Shipment.fulfillment_id == fid, Shipment.tracking_number.in_(numbers)).values(
         carrier_status="delivered", status_source="house", delivered_at=delivered_at,
         done=True, carrier_detail="Delivered, according to ShipBob."))
-    states = set(db.session.scalars(select(Shipment.carrier_status)
-                                    .where(Shipment.fulfillment_id == fid)))
     detail = f"ShipBob delivered {', '.join(numbers)}."
-    target = Status.DELIVERED if states == {"delivered"} else Status.SHIPPED
-    if target is Status.SHIPPED and _status(fid) != Status.PENDING_SHIPMENT.value:
+    settled = settle({fid}, at, source=SOURCE, actor=actor, details={fid: detail})[fid]
+    if settled.refusal is not None:
+        return f"{detail} {settled.refusal.sentence(fid, settled.target)}"
+    if settled.moved:
+        return f"{detail} Moved to {settled.target.label}."
+    if settled.target is Status.SHIPPED:
         return detail + " Other packages are still on their way."
-    try:
-        moved = rules.move(fid, target, source=SOURCE, actor=actor, detail=detail,
-                           values={"delivered_at": delivered_at}
-                           if target is Status.DELIVERED else None)
-    except rules.RefusedMove as exc:
-        return f"{detail} {exc}"
-    return f"{detail} {'Moved to' if moved else 'Already'} {target.label}."
+    return f"{detail} Already {settled.target.label}."
 
 
 def _exception(fid: int, shipment: dict[str, Any], actor: str) -> str:
