@@ -56,11 +56,13 @@ def create_app(config: dict | None = None) -> Flask:
     credentials.init_app(app)
     limiter.init_app(app)
 
-    for module in (auth, board, plugins, products, orders, fulfillments, review, imports,
-                   mappings, carriers, api_users, konnektive, shipworks, webhooks):
-        app.register_blueprint(module.bp)
-    for module in (konnektive, shipworks, webhooks):  # they authenticate each call their own way
-        csrf.exempt(module.bp)
+    webhook_routes = webhooks.blueprint()  # a route per webhook the houses declare
+    for bp in (auth.bp, board.bp, plugins.bp, products.bp, orders.bp, fulfillments.bp,
+               review.bp, imports.bp, mappings.bp, carriers.bp, api_users.bp, konnektive.bp,
+               shipworks.bp, webhook_routes):
+        app.register_blueprint(bp)
+    for bp in (konnektive.bp, shipworks.bp, webhook_routes):  # each call proves itself
+        csrf.exempt(bp)
     cli.init_app(app)
     dispatch_jobs.init_app(app)
     templating.init_app(app)

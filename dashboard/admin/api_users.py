@@ -21,7 +21,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Regexp, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from adapters import HOUSES, get_house
+from adapters import HOUSES, pull_houses
 from dashboard.api import api_auth
 from dashboard.access import admin_blueprint
 from dashboard.api.api_auth import PERMISSION_LABELS
@@ -125,11 +125,9 @@ def _no_store(response):
 
 def _credentials_page(user: ApiUser, password: str, *, title: str):
     """The one time a password is shown: with what to give each house it serves."""
-    houses = []
-    for key in dict.fromkeys(a.adapter_key for a in user.accounts):
-        house = HOUSES.get(key)
-        if house is not None and house.mode == "pull":
-            houses.append(house)
+    pulling = pull_houses()
+    houses = [pulling[key] for key in dict.fromkeys(a.adapter_key for a in user.accounts)
+              if key in pulling]
     return _no_store(render_template(
         "api_users/credentials.html", user=user, password=password, title=title,
         houses=houses, base_url=request.url_root.rstrip("/"),
@@ -177,8 +175,8 @@ def new():
 def setup(account_id: int):
     """Step two of activating a pull house: the API user its software logs in with."""
     account = db.get_or_404(HouseAccount, account_id)
-    house = get_house(account.adapter_key)
-    if house.mode != "pull":
+    house = pull_houses().get(account.adapter_key)
+    if house is None:
         abort(404)
     form = NewApiUserForm()
     if request.method == "GET":

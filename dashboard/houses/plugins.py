@@ -5,7 +5,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
 
-from adapters import HOUSES, UnknownAdapter, get_house
+from adapters import HOUSES, UnknownAdapter, get_house, pull_houses
 from adapters.base import AdapterError
 from dashboard.services import house_accounts
 from dashboard.access import admin_blueprint
@@ -55,7 +55,7 @@ def activate(key: str):
     if request.method == "POST":
         if form.validate():
             account = house_accounts.create_account(key, form)
-            if adapter_cls.mode == "pull":  # the house calls us: it needs an API user next
+            if key in pull_houses():  # the house calls us: it needs an API user next
                 flash(f"{adapter_cls.name} account “{account.title}” is active. Now create the "
                       "API user the house logs in with.", "success")
                 return redirect(url_for("api_users.setup", account_id=account.id))

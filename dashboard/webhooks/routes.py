@@ -1,60 +1,57 @@
-"""House webhook routes: ShipStation, ShipBob and ShipMonk tell us about their shipments.
+"""House webhook routes, one per ``WebhookSpec`` a house declares:
+``/webhooks/<kind>/<account token>``.
 
-Each route first proves the call comes from the account's house (the secret token in the
-URL for all three, then ShipBob's Standard-Webhooks signature or ShipMonk's Basic auth),
-then applies the event once: its id is stored in ``WebhookEvent`` (unique per source) in
-the same transaction as the change it makes, so a repeat finds it and changes nothing.
-A call that cannot be proven, cannot be read or names no order of the account gets a 4xx
-and changes nothing. Tracking goes through ``tracking.record_packages`` and every status
-change through the status rules. Polling stays the fallback for anything a webhook misses.
+Each call is first proven to come from the account's house (the secret token in the URL,
+then whatever the house's reader checks: ShipBob's Standard-Webhooks signature, ShipMonk's
+Basic auth), then applied once: its id is stored in ``WebhookEvent`` (unique per source) in
+the same transaction as the change it makes, so a repeat finds it and changes nothing. A
+call that cannot be proven, cannot be read or names no order of the account gets a 4xx and
+changes nothing. Tracking goes through ``tracking.record_packages``, deliveries through
+``tracking.settle`` (the one delivery rule), every status change through the status rules.
+Polling stays the fallback for anything a webhook misses.
 """
 from __future__ import annotations
 
-import hashlib
 import hmac
-import json
 import logging
+from functools import partial
 from typing import Any, Callable
 
 from flask import Blueprint, jsonify, request, url_for
 from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from adapters import HOUSES
-from adapters.base import AdapterError, TrackingInfo
-from adapters.http import ForeignURL
+from adapters import by_webhook, get_house, webhook_specs
+from adapters.base import TrackingInfo, WebhookAction, WebhookCall, WebhookRefused
 from dashboard import credentials
 from dashboard import status as rules
 from dashboard.clock import now
 from dashboard.extensions import db
-from dashboard.services.house_accounts import adapter_for
 from dashboard.models import Fulfillment, HouseAccount, Shipment, WebhookEvent
-from dashboard.status import Status
+from dashboard.services.house_accounts import adapter_for
 from dashboard.services.tracking import record_packages, settle
+from dashboard.status import Status
 
-bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
 log = logging.getLogger(__name__)
 
 #: the timeline's name for changes made here
 SOURCE = "webhook"
-#: ShipStation resource types that list shipped packages; others are acknowledged, unused
-SHIPSTATION_SHIPPED = ("SHIP_NOTIFY", "FULFILLMENT_SHIPPED")
-SHIPBOB_TOPICS = ("order.shipped", "order.shipment.delivered", "order.shipment.exception",
-                  "order.shipment.cancelled")
 REPEAT = "Already applied; nothing changed."
 
 
-class Refused(Exception):
-    """The call is answered with ``status`` and changes nothing."""
+def blueprint() -> Blueprint:
+    """The webhook blueprint with a route for every webhook the registered houses declare
+    (built per app, so a house registered before ``create_app`` gets its route)."""
+    bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
+    for kind in webhook_specs():
+        bp.add_url_rule(f"/{kind}/<token>", endpoint=kind, view_func=receive,
+                        defaults={"kind": kind}, methods=["POST"])
+    bp.register_error_handler(WebhookRefused, _refused)
+    bp.app_context_processor(_webhook_setup)
+    return bp
 
-    def __init__(self, status: int, message: str):
-        super().__init__(message)
-        self.status = status
-        self.message = message
 
-
-@bp.errorhandler(Refused)
-def _refused(exc: Refused):
+def _refused(exc: WebhookRefused):
     db.session.rollback()
     return jsonify(ok=False, error=exc.message), exc.status
 
@@ -63,24 +60,6 @@ def _ok(outcome: str):
     return jsonify(ok=True, outcome=outcome)
 
 
-#: what to do in each house so it posts to our route
-SETUP = {
-    "shipstation": "In ShipStation, subscribe this URL to the “On Items Shipped” "
-                   "(SHIP_NOTIFY) event, and to FULFILLMENT_SHIPPED if your warehouse "
-                   "marks orders shipped from its own system (Settings → Integrations "
-                   "→ Webhooks, or POST /webhooks/subscribe).",
-    "shipbob": "In ShipBob, subscribe this URL to order.shipped, order.shipment.delivered, "
-               "order.shipment.exception and order.shipment.cancelled, then copy the "
-               "subscription's whsec_… secret into this account's Webhook signing "
-               "secrets.",
-    "shipmonk": "In ShipMonk, enter this URL as the store's Shipment Notification URL, "
-                "with the webhook user name and password set on this account.",
-}
-#: credential fields a route needs before it accepts anything
-NEEDS = {"shipbob": ("webhook_secrets",), "shipmonk": ("webhook_username", "webhook_password")}
-
-
-@bp.app_context_processor
 def _webhook_setup():
     return {"webhook_setup": webhook_setup}
 
@@ -88,126 +67,59 @@ def _webhook_setup():
 def webhook_setup(account: HouseAccount) -> dict[str, Any] | None:
     """What the account page shows for pointing the house at us: the URL to paste, what
     to do in the house, and whether a credential the route checks is still missing.
-    None for a house without a webhook route here."""
-    kind = account.adapter_class.webhook_kind
-    if kind not in SETUP:
+    None for a house without a webhook."""
+    spec = get_house(account.adapter_key).webhook
+    if spec is None:
         return None
-    stored = credentials.decrypt(account.credentials_encrypted) if kind in NEEDS else {}
-    missing = [name for name in NEEDS.get(kind, ()) if not stored.get(name)]
-    return {"url": url_for(f"webhooks.{kind}", token=account.webhook_token, _external=True),
-            "help": SETUP[kind], "ready": not missing}
+    stored = credentials.decrypt(account.credentials_encrypted) if spec.needs else {}
+    missing = [name for name in spec.needs if not stored.get(name)]
+    return {"url": url_for(f"webhooks.{spec.kind}", token=account.webhook_token,
+                           _external=True),
+            "help": spec.setup, "ready": not missing}
 
 
-# ------------------------------------------------------------------ routes
+# ------------------------------------------------------------------ the route
 
 
-@bp.post("/shipstation/<token>")
-def shipstation(token: str):
-    """ShipStation's SHIP_NOTIFY and FULFILLMENT_SHIPPED: the body is only
-    ``{"resource_url", "resource_type"}``; the resource is read with the account's own
-    credentials, and only on the account's API host.
+def receive(kind: str, token: str):
+    """One call to the webhook route ``kind``: proven and read by the house's declared
+    reader, then applied once.
 
-    :raise 404: no ShipStation account has this token
-    :raise 400: unreadable body, or a resource URL on another host (nothing is fetched)
-    :raise 502: ShipStation did not give the resource
+    :raise 404: no account of a house posting to ``kind`` has this token, or the call
+        names no order of the account
+    :raise 401, 400, 502: what the house's reader refuses (a bad signature or Basic auth,
+        an unreadable body, a house that did not give what the call points at)
     """
-    account = _account("shipstation", token)
-    body = _json_object(request.get_data())
-    url, kind = body.get("resource_url"), body.get("resource_type")
-    if not isinstance(url, str) or not url or not isinstance(kind, str):
-        raise Refused(400, "resource_url and resource_type are required.")
-    if kind not in SHIPSTATION_SHIPPED:
-        return _ok(f"{kind} notifications are not used here; nothing changed.")
-    event_id = "resource:" + hashlib.sha256(url.encode()).hexdigest()
-    if _seen("shipstation", event_id):
-        return _ok(REPEAT)
-    adapter, account_id, title = adapter_for(account), account.id, account.title
-    db.session.rollback()  # hold no transaction while ShipStation answers
-    try:
-        infos = adapter.shipped_in(url)
-    except ForeignURL as exc:
-        raise Refused(400, str(exc)) from None
-    except AdapterError as exc:
-        raise Refused(502, f"ShipStation did not give the resource: {exc}") from None
-    found = _fulfillments(account_id, infos)
-    if not found:
-        raise Refused(404, "The resource lists no shipped order of this account.")
-    return _apply_once("shipstation", event_id, account_id, found,
-                       lambda: _record(found, title))
-
-
-@bp.post("/shipbob/<token>")
-def shipbob(token: str):
-    """ShipBob's signed webhooks: ``order.shipped`` (which may come without tracking:
-    then nothing moves and polling stays the fallback), ``order.shipment.delivered``,
-    ``order.shipment.exception`` and ``order.shipment.cancelled``.
-
-    :raise 404: no ShipBob account has this token
-    :raise 401: bad or missing signature, or a timestamp outside five minutes
-    :raise 400: unreadable body or no topic
-    """
-    account = _account("shipbob", token)
+    account = _account(kind, token)
     adapter = adapter_for(account)
-    raw = request.get_data()
-    problem = adapter.verify_webhook(request.headers, raw)
-    if problem:
-        raise Refused(401, problem)
-    body = _json_object(raw)
-    topic = request.headers.get("x-webhook-topic") or body.get("topic")
-    if not isinstance(topic, str) or not topic:
-        raise Refused(400, "The x-webhook-topic header is missing.")
-    if topic not in SHIPBOB_TOPICS:
-        return _ok(f"{topic} events are not used here; nothing changed.")
-    event_id = request.headers["webhook-id"][:200]
-    if _seen("shipbob", event_id):
+    call = account.adapter_class.webhook.read(adapter, request.headers, request.get_data())
+    if call.action is WebhookAction.IGNORED:
+        return _ok(call.note)
+    if _seen(kind, call.event_id):
         return _ok(REPEAT)
-    info = _read(adapter.webhook_tracking, body, "a ShipBob order or shipment")
-    found = _fulfillments(account.id, [info])
+    account_id, title, house = account.id, account.title, adapter.name
+    db.session.rollback()  # hold no transaction while the house answers
+    found = _fulfillments(account_id, call.tracking())
     if not found:
-        raise Refused(404, "The event names no order of this account.")
-    [(fid, info)] = found.items()
-    title = account.title
-    shipment_id = body.get("id") if "shipments" not in body else None
-    apply: Callable[[], str] = {
-        "order.shipped": lambda: _record(found, title) if info.packages else (
-            "ShipBob reported the order shipped without tracking; polling will fetch it."),
-        "order.shipment.delivered": lambda: _deliver(fid, info, title),
-        "order.shipment.exception": lambda: _exception(fid, body, title),
-        "order.shipment.cancelled": lambda: _cancel(fid, shipment_id, title),
-    }[topic]
-    return _apply_once("shipbob", event_id, account.id, found, apply)
+        raise WebhookRefused(404, call.not_ours)
+    return _apply_once(kind, call.event_id, account_id, found,
+                       partial(_apply, call, found, title, house))
 
 
-@bp.post("/shipmonk/<token>")
-def shipmonk(token: str):
-    """ShipMonk's Shipment Notification: one call per shipment, one tracking number per
-    package, proven by the HTTP Basic auth set on the account.
-
-    :raise 404: no ShipMonk account has this token
-    :raise 401: wrong or missing Basic auth
-    :raise 400: unreadable body, no order key or no tracked package
-    """
-    account = _account("shipmonk", token)
-    adapter = adapter_for(account)
-    auth = request.authorization
-    if auth is None or auth.type != "basic" or not adapter.webhook_auth_ok(
-            auth.username or "", auth.password or ""):
-        raise Refused(401, "The Basic auth user name or password is wrong.")
-    body = _json_object(request.get_data())
-    info = _read(adapter.notification_tracking, body, "a ShipMonk shipment notification")
-    if not (info.key or info.house_reference) or not info.packages:
-        raise Refused(400, "The notification needs order_key and packages with tracking "
-                           "numbers.")
-    numbers = ",".join(sorted(p.tracking_number for p in info.packages))
-    event_id = (f"shipment:{body['shipment_id']}" if body.get("shipment_id") else
-                "packages:" + hashlib.sha256(f"{info.key}|{numbers}".encode()).hexdigest())
-    if _seen("shipmonk", event_id):
-        return _ok(REPEAT)
-    found = _fulfillments(account.id, [info])
-    if not found:
-        raise Refused(404, "The notification names no order of this account.")
-    title = account.title
-    return _apply_once("shipmonk", event_id, account.id, found, lambda: _record(found, title))
+def _apply(call: WebhookCall, found: dict[int, TrackingInfo], actor: str, house: str) -> str:
+    if call.action is WebhookAction.TRACKING:
+        if not any(info.packages for info in found.values()):
+            return call.note
+        return _record(found, actor)
+    outcomes = []
+    for fid, info in found.items():
+        if call.action is WebhookAction.DELIVERED:
+            outcomes.append(_deliver(fid, info, actor, house))
+        elif call.action is WebhookAction.EXCEPTION:
+            outcomes.append(_exception(fid, call.note, actor))
+        else:
+            outcomes.append(_cancel(fid, call.note, actor))
+    return " ".join(outcomes)
 
 
 # ------------------------------------------------------------------ proving and reading
@@ -217,37 +129,16 @@ def _account(kind: str, token: str) -> HouseAccount:
     """The account whose house posts to route ``kind`` and whose webhook token is
     ``token``. Every candidate's token is compared, in constant time.
 
-    :raise Refused: 404 when none matches
+    :raise WebhookRefused: 404 when none matches
     """
-    keys = [key for key, cls in HOUSES.items() if cls.webhook_kind == kind]
     found = None
-    for account in db.session.scalars(select(HouseAccount)
-                                      .where(HouseAccount.adapter_key.in_(keys))):
+    for account in db.session.scalars(select(HouseAccount).where(
+            HouseAccount.adapter_key.in_(by_webhook(kind)))):
         if hmac.compare_digest(account.webhook_token.encode(), token.encode()):
             found = account
     if found is None:
-        raise Refused(404, "No such webhook.")
+        raise WebhookRefused(404, "No such webhook.")
     return found
-
-
-def _json_object(raw: bytes) -> dict[str, Any]:
-    try:
-        body = json.loads(raw)
-    except ValueError:
-        raise Refused(400, "The body is not valid JSON.") from None
-    if not isinstance(body, dict):
-        raise Refused(400, "The body is not a JSON object.")
-    return body
-
-
-def _read(parse: Callable[[dict[str, Any]], TrackingInfo], body: dict[str, Any],
-          what: str) -> TrackingInfo:
-    """``parse(body)``, a body of the wrong shape (a list where an object belongs, a
-    number where a date does) being a 400."""
-    try:
-        return parse(body)
-    except (AttributeError, TypeError, KeyError, ValueError):
-        raise Refused(400, f"The body is not {what}.") from None
 
 
 def _seen(source: str, event_id: str) -> bool:
@@ -301,7 +192,8 @@ def _apply_once(source: str, event_id: str, account_id: int, found: dict[int, Tr
         db.session.rollback()
         if _seen(source, event_id[:200]):
             return _ok(REPEAT)
-        raise Refused(409, "Another update of this order was being saved; send it again.")
+        raise WebhookRefused(409, "Another update of this order was being saved; send it "
+                                  "again.") from None
     log.info("webhook %s %s for account %s: %s", source, event_id[:80], account_id, outcome)
     return _ok(outcome)
 
@@ -325,23 +217,23 @@ def _status(fid: int) -> str:
     return db.session.scalar(select(Fulfillment.status).where(Fulfillment.id == fid))
 
 
-def _deliver(fid: int, info: TrackingInfo, actor: str) -> str:
+def _deliver(fid: int, info: TrackingInfo, actor: str, house: str) -> str:
     """The house's own delivery information: its packages are delivered (recorded first
-    if we had not heard of them), and the record moves to Delivered once all are."""
+    if we had not heard of them), and the record settles as polling would settle it."""
     if not info.packages:
-        return "ShipBob reported a delivery without tracking; nothing changed."
+        return f"{house} reported a delivery without tracking; nothing changed."
     at = now()
     numbers = [p.tracking_number for p in info.packages]
     known = set(db.session.scalars(select(Shipment.tracking_number).where(
         Shipment.fulfillment_id == fid, Shipment.tracking_number.in_(numbers))))
     if set(numbers) - known:
         record_packages({fid: info}, source=SOURCE, actor=actor, at=at)
-    delivered_at = max(p.delivered_at or at for p in info.packages)
     db.session.execute(update(Shipment).where(
         Shipment.fulfillment_id == fid, Shipment.tracking_number.in_(numbers)).values(
-        carrier_status="delivered", status_source="house", delivered_at=delivered_at,
-        done=True, carrier_detail="Delivered, according to ShipBob."))
-    detail = f"ShipBob delivered {', '.join(numbers)}."
+        carrier_status="delivered", status_source="house", done=True,
+        delivered_at=max(p.delivered_at or at for p in info.packages),
+        carrier_detail=f"Delivered, according to {house}."))
+    detail = f"{house} delivered {', '.join(numbers)}."
     settled = settle({fid}, at, source=SOURCE, actor=actor, details={fid: detail})[fid]
     if settled.refusal is not None:
         return f"{detail} {settled.refusal.sentence(fid, settled.target)}"
@@ -352,22 +244,17 @@ def _deliver(fid: int, info: TrackingInfo, actor: str) -> str:
     return f"{detail} Already {settled.target.label}."
 
 
-def _exception(fid: int, shipment: dict[str, Any], actor: str) -> str:
+def _exception(fid: int, note: str, actor: str) -> str:
     """A shipment in exception: a note for support; the status stays."""
-    reasons = [d.get("description") or d.get("name") or "" for d in
-               shipment.get("status_details") or () if isinstance(d, dict)]
-    what = "; ".join(r for r in reasons if r) or "no reason given"
-    note = f"ShipBob shipment {shipment.get('id', '?')} is in exception: {what}"
     db.session.execute(update(Fulfillment).where(Fulfillment.id == fid)
                        .values(carrier_exception=note[:2000]))
     rules.record(fid, source=SOURCE, actor=actor, detail=note[:1000], status=_status(fid))
     return note
 
 
-def _cancel(fid: int, shipment_id: Any, actor: str) -> str:
+def _cancel(fid: int, detail: str, actor: str) -> str:
     """A cancelled shipment cancels a record the house has not shipped; a shipped one is
     only noted on its timeline."""
-    detail = f"ShipBob cancelled shipment {shipment_id or '?'}."
     try:
         moved = rules.move(fid, Status.CANCELLED, source=SOURCE, actor=actor, detail=detail)
     except rules.RefusedMove as exc:
