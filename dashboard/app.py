@@ -11,7 +11,7 @@ from flask import Flask, redirect, request, url_for
 from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from dashboard import cli, credentials, templating
+from dashboard import cli, credentials, errors, templating
 from dashboard.admin import api_users, carriers
 from dashboard.api import konnektive, shipworks
 from dashboard.auth import routes as auth
@@ -66,6 +66,7 @@ def create_app(config: dict | None = None) -> Flask:
     cli.init_app(app)
     dispatch_jobs.init_app(app)
     templating.init_app(app)
+    errors.init_app(app)
 
     @app.get("/healthz")
     def healthz():
