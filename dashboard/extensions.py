@@ -42,7 +42,7 @@ def _limiter_key() -> str:
 
 class RedisLimiter(Limiter):
     """Flask-Limiter counting on the app's Redis (``REDIS_URL``); the API's per-user
-    limits use it through ``dashboard.api_auth``."""
+    limits use it through ``dashboard.api.api_auth``."""
     def init_app(self, app) -> None:
         app.config.setdefault("RATELIMIT_STORAGE_URI", _limits_storage_uri(app))
         super().init_app(app)
