@@ -10,9 +10,9 @@ import enum
 import re
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 from decimal import Decimal
-from typing import Callable, ClassVar, Sequence
+from typing import Any, Callable, ClassVar, Mapping, Sequence
 
 
 class FieldKind(enum.StrEnum):
@@ -212,13 +212,70 @@ class AdapterError(Exception):
         self.reason = reason
 
 
-class HouseAdapter(ABC):
-    """A push house: we send orders and ask for tracking.
+# ---------------------------------------------------------------- webhooks
 
-    Subclasses declare their metadata as class attributes and implement the five calls (a subclass missing one cannot be built).
-    They are built from an account's decrypted credentials and base URL and must not keep
-    state between calls beyond an HTTP session.
-    """
+
+class WebhookAction(enum.StrEnum):
+    """What a webhook call reports."""
+
+    TRACKING = "tracking"      # packages shipped: record them (Pending Shipment)
+    DELIVERED = "delivered"    # the house's own delivery report
+    EXCEPTION = "exception"    # a shipment in exception: a note for support
+    CANCELLED = "cancelled"    # the house cancelled a shipment
+    IGNORED = "ignored"        # a topic not used here: acknowledged, nothing changed
+
+
+class WebhookRefused(Exception):
+    """A webhook call that cannot be proven or read: answered with ``status`` (an HTTP
+    status code) and ``message``, and nothing changes."""
+
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+@dataclass(frozen=True)
+class WebhookCall:
+    """A proven webhook call, as its house's ``WebhookSpec.read`` understood it."""
+
+    #: the call's own id: a repeat with the same id changes nothing
+    event_id: str
+    action: WebhookAction
+    #: the tracking the call is about; may call the house (run after the event is known
+    #: to be new, outside any transaction), may raise ``WebhookRefused``
+    tracking: Callable[[], list[TrackingInfo]] = list
+    #: the outcome for IGNORED, a tracking call without packages, or the sentence for
+    #: EXCEPTION and CANCELLED
+    note: str = ""
+    #: the answer when the call names no order of the account
+    not_ours: str = "The event names no order of this account."
+
+
+@dataclass(frozen=True)
+class WebhookSpec:
+    """A house's webhook, declared on its class: the dashboard builds the route
+    ``/webhooks/<kind>/<account token>`` and the account page's setup help from it."""
+
+    #: the route's name (the house's key, usually)
+    kind: str
+    #: what the merchant does in the house so it posts to the route
+    setup: str
+    #: proves and reads one call: ``read(adapter, headers, body) -> WebhookCall``, raising
+    #: ``WebhookRefused``
+    read: Callable[[Any, Mapping[str, str], bytes], WebhookCall]
+    #: the events (topics) acted on; others are acknowledged and ignored
+    topics: tuple[str, ...] = ()
+    #: credential fields the route needs before it accepts anything
+    needs: tuple[str, ...] = ()
+
+
+# ---------------------------------------------------------------- houses
+
+
+class House:
+    """What every house declares, push or pull: its plugin tile, account form, webhook
+    route and simulator are built from these class attributes."""
 
     key: ClassVar[str]
     name: ClassVar[str]
@@ -228,12 +285,27 @@ class HouseAdapter(ABC):
     logo: ClassVar[str] = ""
     #: "push": we send orders; "pull": the house calls our API
     mode: ClassVar[str] = "push"
+    #: the account form's credential fields
     fields: ClassVar[tuple[CredentialField, ...]] = ()
-    #: the largest number of orders one create call takes
+    #: the largest number of orders one create call takes (0: we send none)
+    batch_size: ClassVar[int] = 0
+    #: the webhook the house posts to us, if any
+    webhook: ClassVar[WebhookSpec | None] = None
+    #: the module of its local simulator (``python -m <module>``), if it has one
+    simulator: ClassVar[str | None] = None
+
+
+class HouseAdapter(House, ABC):
+    """A push house: we send orders and ask for tracking.
+
+    Subclasses declare their metadata as class attributes and implement the five calls (a
+    subclass missing one cannot be built). They are built from an account's decrypted
+    credentials and base URL and must not keep state between calls beyond an HTTP session.
+    """
+
+    mode: ClassVar[str] = "push"
     batch_size: ClassVar[int] = 1
     default_base_url: ClassVar[str] = ""
-    #: which webhook route the house posts to, if any ("shipstation", "shipbob", ...)
-    webhook_kind: ClassVar[str | None] = None
     #: seconds between tracking checks of a fresh order, for a house that ships far faster
     #: than real ones (the Sandbox); None: the usual cadence
     check_interval: ClassVar[float | None] = None
@@ -275,18 +347,10 @@ class HouseAdapter(ABC):
         """Cancel an order at the house. Raises ``AdapterError`` when the house refuses."""
 
 
-class PullHouse:
+class PullHouse(House):
     """A pull house: it calls our API, so it declares no client calls of its own."""
 
-    key: ClassVar[str]
-    name: ClassVar[str]
-    description: ClassVar[str]
-    website: ClassVar[str]
-    logo: ClassVar[str] = ""
     mode: ClassVar[str] = "pull"
-    fields: ClassVar[tuple[CredentialField, ...]] = ()
-    batch_size: ClassVar[int] = 0
-    webhook_kind: ClassVar[str | None] = None
 
 
 # ---------------------------------------------------------------- carriers
@@ -336,5 +400,4 @@ class CarrierTracker(ABC):
 
 
 def _utcnow() -> datetime:
-    from datetime import timezone
     return datetime.now(timezone.utc).replace(tzinfo=None)

@@ -43,6 +43,7 @@ from adapters.http import (
     reason_for,
     refusal_error,
 )
+from adapters.webhooks import WebhookSpec, read_shipbob
 
 DUPLICATE = "Cannot insert order with existing ReferenceId"
 SECRET_PREFIX = "whsec_"
@@ -84,7 +85,14 @@ class ShipBobHouse(HouseAdapter):
     mode = "push"
     batch_size = 1
     default_base_url = "https://api.shipbob.com/1.0"
-    webhook_kind = "shipbob"
+    simulator = "simulators.shipbob"
+    webhook = WebhookSpec(
+        "shipbob", read=read_shipbob, needs=("webhook_secrets",),
+        topics=("order.shipped", "order.shipment.delivered", "order.shipment.exception",
+                "order.shipment.cancelled"),
+        setup="In ShipBob, subscribe this URL to order.shipped, order.shipment.delivered, "
+              "order.shipment.exception and order.shipment.cancelled, then copy the "
+              "subscription's whsec_… secret into this account's Webhook signing secrets.")
     fields = (
         CredentialField("token", "Personal Access Token", kind=FieldKind.SECRET,
                         help="In ShipBob: Integrations → API Tokens → Generate New Token."),

@@ -40,6 +40,7 @@ from adapters.http import (
     reason_for,
     refusal_error,
 )
+from adapters.webhooks import WebhookSpec, read_shipmonk
 
 #: what an upsert carries besides ``status`` (a read shows the same fields)
 ORDER_FIELDS = ("store_id", "order_key", "order_number", "ordered_at", "shipping_method",
@@ -66,7 +67,11 @@ class ShipMonkHouse(HouseAdapter):
     mode = "push"
     batch_size = 1
     default_base_url = "https://api.shipmonk.com/v1/integrations"
-    webhook_kind = "shipmonk"
+    simulator = "simulators.shipmonk"
+    webhook = WebhookSpec(
+        "shipmonk", read=read_shipmonk, needs=("webhook_username", "webhook_password"),
+        setup="In ShipMonk, enter this URL as the store's Shipment Notification URL, with the "
+              "webhook user name and password set on this account.")
     fields = (
         CredentialField("api_key", "API Key", kind=FieldKind.SECRET,
                         help="In ShipMonk: Integrations → API store → API key."),

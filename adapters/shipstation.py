@@ -38,6 +38,7 @@ from adapters.http import (
     reason_for,
     refusal_error,
 )
+from adapters.webhooks import WebhookSpec, read_shipstation
 
 #: pages of 500 recent orders ``lookup`` reads at most (ShipStation cannot filter by orderKey)
 LOOKUP_PAGES = 4
@@ -56,7 +57,12 @@ class ShipStationHouse(HouseAdapter):
     mode = "push"
     batch_size = 100
     default_base_url = "https://ssapi.shipstation.com"
-    webhook_kind = "shipstation"
+    simulator = "simulators.shipstation"
+    webhook = WebhookSpec(
+        "shipstation", read=read_shipstation, topics=("SHIP_NOTIFY", "FULFILLMENT_SHIPPED"),
+        setup="In ShipStation, subscribe this URL to the “On Items Shipped” (SHIP_NOTIFY) "
+              "event, and to FULFILLMENT_SHIPPED if your warehouse marks orders shipped from "
+              "its own system (Settings → Integrations → Webhooks, or POST /webhooks/subscribe).")
     fields = (
         CredentialField("api_key", "API Key",
                         help="In ShipStation: Settings → Account → API Settings."),

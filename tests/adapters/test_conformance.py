@@ -5,6 +5,8 @@ inherits every test here by being added there.
 """
 from __future__ import annotations
 
+from importlib import import_module
+
 import pytest
 
 from adapters.base import Accepted, AdapterError, FailureReason, Rejected, SentOrder, Transient
@@ -18,7 +20,8 @@ def test_does_the_adapter_declare_what_the_dashboard_needs(house):
     cls = house.case.adapter
     assert cls.mode == "push" and cls.batch_size >= 1
     assert cls.name and cls.description and cls.website.startswith("https://")
-    assert cls.logo == f"{cls.key}.svg" and cls.webhook_kind == cls.key
+    assert cls.logo == f"{cls.key}.svg" and cls.webhook.kind == cls.key
+    assert import_module(cls.simulator).create_app is house.case.create_app
     assert cls.default_base_url.startswith("https://")
     base_url = next(f for f in cls.fields if f.name == "base_url")
     assert base_url.advanced and not base_url.required

@@ -83,7 +83,7 @@ def test_refused_credentials_pause_the_account_for_an_hour(
     """Wrong credentials: the account is left alone for an hour rather than refused at
     every check, the record is unchanged, and the log names the carrier, not the secret."""
     # alembic's fileConfig, run by the session's migration, disables loggers created before it
-    monkeypatch.setattr(logging.getLogger("dashboard.tracking"), "disabled", False)
+    monkeypatch.setattr(logging.getLogger("dashboard.services.tracking"), "disabled", False)
     usps = simulator("usps")
     account_id = carrier_account("usps", usps, client_secret="wrong-secret-value")
     fid = shipped(Package("9400109104250532908587", carrier="USPS"))

@@ -210,7 +210,7 @@ def _held_order(sim, key):
 def test_does_every_house_get_the_house_sku_and_ship_code(app, admin, simulator,
                                                           house_account, product, place,
                                                           key):
-    from dashboard.dispatch import dispatch
+    from dashboard.services.dispatch import dispatch
     from houses_kit import fulfillment
     sim = simulator(key)
     account_id, _token = house_account(key, sim.api_url)
@@ -234,7 +234,7 @@ def test_does_every_house_get_the_house_sku_and_ship_code(app, admin, simulator,
 
 
 def test_are_payloads_loaded_in_the_same_queries_however_many(app, account, product, place):
-    from dashboard import dispatch
+    from dashboard.services import dispatch
     from dashboard.extensions import db
     from dashboard.models import ShipProfile, SkuMapping
     pids = [product(f"SKU-{n}", account_id=account) for n in range(6)]

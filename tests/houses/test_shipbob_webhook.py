@@ -176,6 +176,32 @@ def test_does_the_house_delivery_move_the_order_to_delivered(app, shipped, clock
     assert timeline(app, shipped.fid)[-1][:3] == ("webhook", "delivered", True)
 
 
+def test_does_the_house_delivery_settle_a_returned_package_as_polling_does(app, shipped,
+                                                                          clock):
+    """One delivery rule for polling and webhooks: a package the carrier reported returned
+    makes the record Returned when the house reports its other package delivered (the
+    webhook once kept only Delivered and Shipped in mind and left it Shipped)."""
+    from sqlalchemy import update
+
+    from dashboard.extensions import db
+    from dashboard.models import Shipment
+    first, second = (p["tracking_number"] for p in PACKAGES)
+    assert _post(app, shipped.token, *_delivery(shipped, "order.shipped", clock)).status_code \
+        == 200
+    with app.app_context():  # what a carrier check stores for a package sent back
+        db.session.execute(update(Shipment).where(Shipment.tracking_number == second).values(
+            carrier_status="returned", status_source="carrier:usps", done=True,
+            carrier_detail="Returned to sender"))
+        db.session.commit()
+    shipped.sim.control("deliver", {"key": shipped.reference, "tracking_number": first})
+    response = _post(app, shipped.token, *_delivery(shipped, "order.shipment.delivered", clock,
+                                                    tracking_number=first))
+    assert response.status_code == 200, response.json
+    record = fulfillment(app, shipped.fid)
+    assert record.status == "returned" and record.returned_at is not None
+    assert timeline(app, shipped.fid)[-1][:3] == ("webhook", "returned", True)
+
+
 def test_does_a_delivery_we_had_not_heard_of_record_the_package_first(app, shipped, clock):
     """The only package we know of is delivered: the record passes Pending Shipment on
     its way to Delivered, each step through the status rules."""
