@@ -14,6 +14,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Callable, ClassVar, Sequence
 
+from adapters.clock import utcnow
+
 
 class FieldKind(enum.StrEnum):
     TEXT = "text"
@@ -222,7 +224,7 @@ class HouseAdapter(ABC):
         self.credentials = credentials
         self.base_url = (base_url or self.default_base_url).rstrip("/")
         self.timeout = timeout
-        self.clock = clock or _utcnow
+        self.clock = clock or utcnow
         #: when the house says its allowance is used up, wait (with ``pace``) up to
         #: ``max_pace`` seconds for it to refill rather than run into a 429; 0: never wait
         self.pace = pace
@@ -305,14 +307,9 @@ class CarrierTracker(ABC):
                  *, clock: Callable[[], datetime] | None = None):
         self.credentials = credentials
         self.base_url = base_url
-        self.clock = clock or _utcnow
+        self.clock = clock or utcnow
 
     @abstractmethod
     def track(self, tracking_numbers: Sequence[str]) -> list[CarrierEvent]:
         """The latest status of each number; raises ``AdapterError`` when the carrier is
         down (nothing changes, the check is retried)."""
-
-
-def _utcnow() -> datetime:
-    from datetime import timezone
-    return datetime.now(timezone.utc).replace(tzinfo=None)

@@ -7,7 +7,7 @@ checks, keyset pagination).
 from __future__ import annotations
 
 import secrets
-from datetime import datetime, timezone
+from datetime import datetime
 from decimal import Decimal
 
 from flask_login import UserMixin
@@ -16,12 +16,9 @@ from sqlalchemy import (Boolean, DateTime, ForeignKey, Index, Integer, Numeric, 
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from adapters.clock import utcnow
 from dashboard.extensions import db
 from dashboard.status import Status
-
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
 class User(UserMixin, db.Model):

@@ -56,6 +56,7 @@ import math
 import time
 import urllib.parse
 import uuid
+from datetime import datetime, timezone
 from typing import Any, Callable
 
 from flask import Blueprint, Flask, Response, request
@@ -68,7 +69,6 @@ from simulators.common import (
     json_error,
     main,
     postal_code_ok,
-    utcnow,
 )
 
 DUPLICATE = "Cannot insert order with existing ReferenceId"
@@ -182,7 +182,7 @@ class ShipBobHouse(SimulatedHouse):
         return None
 
     def create(self, channel_id: int, body: dict[str, Any]) -> dict[str, Any]:
-        order_id, now = self._new_id(), utcnow().isoformat()
+        order_id, now = self._new_id(), datetime.now(timezone.utc).isoformat()
         channel = self.channels[channel_id]
         order = {
             "id": order_id, "created_date": now, "purchase_date": body.get("purchase_date"),
@@ -202,7 +202,7 @@ class ShipBobHouse(SimulatedHouse):
     def _shipment(self, order: dict[str, Any]) -> dict[str, Any]:
         return {"id": self._new_id(), "order_id": order["id"],
                 "reference_id": order["reference_id"], "recipient": order["recipient"],
-                "created_date": utcnow().isoformat(), "status": "Processing",
+                "created_date": datetime.now(timezone.utc).isoformat(), "status": "Processing",
                 "status_details": [], "tracking": None, "delivery_date": None}
 
     def find(self, key: str) -> dict[str, Any]:
@@ -230,7 +230,7 @@ class ShipBobHouse(SimulatedHouse):
                 "carrier": package.get("carrier", "USPS"), "tracking_number": number,
                 "carrier_service": package.get("service", "Ground Advantage"),
                 "tracking_url": f"https://tools.usps.com/go/TrackConfirmAction?tLabels={number}",
-                "shipping_date": utcnow().isoformat()})
+                "shipping_date": datetime.now(timezone.utc).isoformat()})
         order["status"] = "Fulfilled"
         return order
 
@@ -239,7 +239,7 @@ class ShipBobHouse(SimulatedHouse):
             if (shipment["tracking"] or {}).get("tracking_number") == tracking_number:
                 shipment.update(status_details=[
                     {"id": 203, "name": "Delivered", "description": "Delivered"}],
-                    delivery_date=utcnow().isoformat())
+                    delivery_date=datetime.now(timezone.utc).isoformat())
                 return shipment
         raise LookupError(f"No shipment {tracking_number} on order {key}.")
 
