@@ -35,6 +35,7 @@ from adapters.base import (
     Transient,
     url_validator,
 )
+from adapters.retry_after import retry_after_seconds
 
 #: seconds to wait after a 429 whose answer names no time
 DEFAULT_RATE_LIMIT_WAIT = 60.0
@@ -113,12 +114,12 @@ def error_message(response: requests.Response) -> str:
 
 def parse_time(value: Any) -> datetime | None:
     """A house's timestamp as naive UTC (ShipStation writes seven fractional digits, others
-    an offset or ``Z``); dates alone are midnight. None for anything unreadable."""
+    an offset or ``Z``: Python 3.11's ``fromisoformat`` reads them all); dates alone are
+    midnight. None for anything unreadable."""
     if not value or not isinstance(value, str):
         return None
-    text = re.sub(r"(\.\d{6})\d+", r"\1", value.strip()).replace("Z", "+00:00")
     try:
-        moment = datetime.fromisoformat(text)
+        moment = datetime.fromisoformat(value.strip())
     except ValueError:
         return None
     if moment.tzinfo is not None:
@@ -282,10 +283,9 @@ class HouseSession:
     def _retry_after(self, response: requests.Response,
                      default: float = DEFAULT_RATE_LIMIT_WAIT) -> float:
         for header in (self.retry_after_header, "Retry-After"):
-            try:
-                return max(float(response.headers[header]), 0.0)
-            except (KeyError, ValueError):
-                continue
+            seconds = retry_after_seconds(response.headers.get(header))
+            if seconds is not None:
+                return seconds
         found = re.search(r"in (\d+(?:\.\d+)?) seconds", response.text)
         return float(found.group(1)) if found else default
 
