@@ -69,6 +69,15 @@ def url_validator(value: str) -> str | None:
     return None
 
 
+def base_url_field(default_url: str) -> CredentialField:
+    """The advanced "API base URL" field every house and carrier offers, to reach a sandbox,
+    a proxy or a local simulator instead of ``default_url``."""
+    return CredentialField(
+        "base_url", "API base URL", required=False, advanced=True, validator=url_validator,
+        help=f"Leave empty to use {default_url}. Set it only to reach a sandbox, a proxy or a "
+             "local simulator.")
+
+
 class FailureReason(enum.StrEnum):
     """Why a house refused an order: what support has to fix."""
 

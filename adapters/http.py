@@ -29,11 +29,9 @@ from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 
 from adapters.base import (
     AdapterError,
-    CredentialField,
     FailureReason,
     Rejected,
     Transient,
-    url_validator,
 )
 from adapters.retry_after import retry_after_seconds
 
@@ -67,14 +65,6 @@ class HouseCallFailed(AdapterError):
             return Rejected(key, self.reason, str(self))
         return Transient(key, str(self), self.retry_after, self.maybe_received,
                          rate_limited=self.status == 429)
-
-
-def base_url_field(default_url: str) -> CredentialField:
-    """The advanced "API base URL" field every push house offers."""
-    return CredentialField(
-        "base_url", "API base URL", required=False, advanced=True, validator=url_validator,
-        help=f"Leave empty to use {default_url}. Set it only to reach a sandbox or a local "
-             "simulator of the house.")
 
 
 def reason_for(text: str) -> FailureReason:

@@ -36,9 +36,7 @@ from adapters.base import (
     CarrierEvent,
     CarrierStatus,
     CarrierTracker,
-    CredentialField,
     FailureReason,
-    url_validator,
 )
 from adapters.carriers.karrio_http import DEFAULT_TIMEOUT, CallWatch
 
@@ -65,13 +63,6 @@ _URLOPEN = re.compile(r"^<urlopen error (?:\[Errno -?\d+\] )?(.*)>$")
 #: one token cache per connection key, for the life of the process
 _caches: dict[str, karrio_lib.Cache] = {}
 _caches_lock = threading.Lock()
-
-def base_url_field(default: str) -> CredentialField:
-    """The advanced setting that points a tracker at another server (a sandbox, a proxy)."""
-    return CredentialField(
-        "base_url", "API base URL", required=False, advanced=True, validator=url_validator,
-        help=f"Leave empty to use the carrier's production API ({default}).")
-
 
 def with_base_url(settings_class: type) -> type:
     """A subclass of a karrio ``Settings`` class whose ``server_url`` is ``base_url`` when one
