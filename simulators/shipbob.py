@@ -48,8 +48,6 @@ else the first) for ``order.shipment.*``. ``order.shipment.exception`` and
 """
 from __future__ import annotations
 
-import base64
-import hashlib
 import hmac
 import json
 import math
@@ -60,6 +58,8 @@ from datetime import datetime, timezone
 from typing import Any, Callable
 
 from flask import Blueprint, Flask, Response, request
+from standardwebhooks import Webhook
+from standardwebhooks.webhooks import EmptyWebhookSecretError
 
 from simulators.common import (
     UNDERSCORE_HEADERS,
@@ -272,16 +272,15 @@ TOPICS = ("order.shipped", "order.shipment.delivered", "order.shipment.exception
 def signed_delivery(topic: str, resource: dict[str, Any], secret: str, *,
                     msg_id: str | None = None, timestamp: int | None = None
                     ) -> tuple[dict[str, str], bytes]:
-    """The headers and raw body of a webhook delivery signed with ``secret`` (``whsec_…``):
-    base64(HMAC-SHA256(key, f"{id}.{timestamp}.{body}")) with the base64-decoded key."""
+    """The headers and raw body of a webhook delivery signed with ``secret`` (``whsec_…``)
+    by the ``standardwebhooks`` package, as ShipBob signs them."""
     msg_id = msg_id or f"msg_{uuid.uuid4().hex}"
     timestamp = int(time.time()) if timestamp is None else timestamp
     body = json.dumps(resource, separators=(",", ":")).encode()
-    key = base64.b64decode(secret.removeprefix("whsec_"))
-    signature = base64.b64encode(hmac.new(key, f"{msg_id}.{timestamp}.".encode() + body,
-                                          hashlib.sha256).digest()).decode()
+    signature = Webhook(secret).sign(msg_id, datetime.fromtimestamp(timestamp, timezone.utc),
+                                     body.decode())
     return {"webhook-id": msg_id, "webhook-timestamp": str(timestamp),
-            "webhook-signature": f"v1,{signature}", "x-webhook-topic": topic,
+            "webhook-signature": signature, "x-webhook-topic": topic,
             "content-type": "application/json"}, body
 
 
@@ -312,7 +311,10 @@ def create_app(*, token: str = "sb-personal-access-token",  # noqa: S107 - publi
                 return json_error(404, {"error": str(exc).strip("'\"")})
             except ValueError as exc:
                 return json_error(400, {"error": str(exc)})
-            headers, raw = signed_delivery(body["topic"], resource, body["secret"])
+            try:
+                headers, raw = signed_delivery(body["topic"], resource, body["secret"])
+            except (ValueError, EmptyWebhookSecretError):
+                return json_error(400, {"error": "secret is not a whsec_… signing secret"})
         return {"headers": headers, "body": raw.decode()}
 
     @api.get("/channel")
