@@ -64,6 +64,7 @@ _URLOPEN = re.compile(r"^<urlopen error (?:\[Errno -?\d+\] )?(.*)>$")
 _caches: dict[str, karrio_lib.Cache] = {}
 _caches_lock = threading.Lock()
 
+
 def with_base_url(settings_class: type) -> type:
     """A subclass of a karrio ``Settings`` class whose ``server_url`` is ``base_url`` when one
     is given, and the carrier's own server otherwise."""
