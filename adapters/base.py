@@ -10,9 +10,11 @@ import enum
 import re
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from decimal import Decimal
 from typing import Any, Callable, ClassVar, Mapping, Sequence
+
+from adapters.clock import utcnow
 
 
 class FieldKind(enum.StrEnum):
@@ -65,6 +67,15 @@ def url_validator(value: str) -> str | None:
     if not re.fullmatch(r"https?://[A-Za-z0-9.\-]+(:\d+)?(/[\w\-./]*)?", value):
         return "Enter a full http:// or https:// URL."
     return None
+
+
+def base_url_field(default_url: str) -> CredentialField:
+    """The advanced "API base URL" field every house and carrier offers, to reach a sandbox,
+    a proxy or a local simulator instead of ``default_url``."""
+    return CredentialField(
+        "base_url", "API base URL", required=False, advanced=True, validator=url_validator,
+        help=f"Leave empty to use {default_url}. Set it only to reach a sandbox, a proxy or a "
+             "local simulator.")
 
 
 class FailureReason(enum.StrEnum):
@@ -316,7 +327,7 @@ class HouseAdapter(House, ABC):
         self.credentials = credentials
         self.base_url = (base_url or self.default_base_url).rstrip("/")
         self.timeout = timeout
-        self.clock = clock or _utcnow
+        self.clock = clock or utcnow
         #: when the house says its allowance is used up, wait (with ``pace``) up to
         #: ``max_pace`` seconds for it to refill rather than run into a 429; 0: never wait
         self.pace = pace
@@ -391,13 +402,9 @@ class CarrierTracker(ABC):
                  *, clock: Callable[[], datetime] | None = None):
         self.credentials = credentials
         self.base_url = base_url
-        self.clock = clock or _utcnow
+        self.clock = clock or utcnow
 
     @abstractmethod
     def track(self, tracking_numbers: Sequence[str]) -> list[CarrierEvent]:
         """The latest status of each number; raises ``AdapterError`` when the carrier is
         down (nothing changes, the check is retried)."""
-
-
-def _utcnow() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)

@@ -29,12 +29,11 @@ from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 
 from adapters.base import (
     AdapterError,
-    CredentialField,
     FailureReason,
     Rejected,
     Transient,
-    url_validator,
 )
+from adapters.retry_after import retry_after_seconds
 
 #: seconds to wait after a 429 whose answer names no time
 DEFAULT_RATE_LIMIT_WAIT = 60.0
@@ -66,14 +65,6 @@ class HouseCallFailed(AdapterError):
             return Rejected(key, self.reason, str(self))
         return Transient(key, str(self), self.retry_after, self.maybe_received,
                          rate_limited=self.status == 429)
-
-
-def base_url_field(default_url: str) -> CredentialField:
-    """The advanced "API base URL" field every push house offers."""
-    return CredentialField(
-        "base_url", "API base URL", required=False, advanced=True, validator=url_validator,
-        help=f"Leave empty to use {default_url}. Set it only to reach a sandbox or a local "
-             "simulator of the house.")
 
 
 def reason_for(text: str) -> FailureReason:
@@ -113,12 +104,12 @@ def error_message(response: requests.Response) -> str:
 
 def parse_time(value: Any) -> datetime | None:
     """A house's timestamp as naive UTC (ShipStation writes seven fractional digits, others
-    an offset or ``Z``); dates alone are midnight. None for anything unreadable."""
+    an offset or ``Z``: Python 3.11's ``fromisoformat`` reads them all); dates alone are
+    midnight. None for anything unreadable."""
     if not value or not isinstance(value, str):
         return None
-    text = re.sub(r"(\.\d{6})\d+", r"\1", value.strip()).replace("Z", "+00:00")
     try:
-        moment = datetime.fromisoformat(text)
+        moment = datetime.fromisoformat(value.strip())
     except ValueError:
         return None
     if moment.tzinfo is not None:
@@ -282,10 +273,9 @@ class HouseSession:
     def _retry_after(self, response: requests.Response,
                      default: float = DEFAULT_RATE_LIMIT_WAIT) -> float:
         for header in (self.retry_after_header, "Retry-After"):
-            try:
-                return max(float(response.headers[header]), 0.0)
-            except (KeyError, ValueError):
-                continue
+            seconds = retry_after_seconds(response.headers.get(header))
+            if seconds is not None:
+                return seconds
         found = re.search(r"in (\d+(?:\.\d+)?) seconds", response.text)
         return float(found.group(1)) if found else default
 

@@ -29,11 +29,11 @@ from adapters.base import (
     SentOrder,
     TrackingInfo,
     Transient,
+    base_url_field,
 )
 from adapters.http import (
     HouseCallFailed,
     HouseSession,
-    base_url_field,
     error_message,
     parse_time,
     read_json,

@@ -26,12 +26,12 @@ from adapters.base import (
     SentOrder,
     TrackingInfo,
     Transient,
+    base_url_field,
     pattern_validator,
 )
 from adapters.http import (
     HouseCallFailed,
     HouseSession,
-    base_url_field,
     error_message,
     parse_time,
     read_json,

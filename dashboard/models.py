@@ -7,7 +7,7 @@ checks, keyset pagination).
 from __future__ import annotations
 
 import secrets
-from datetime import datetime, timezone
+from datetime import datetime
 from decimal import Decimal
 
 from flask_login import UserMixin
@@ -17,11 +17,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from adapters import get_house
+from adapters.clock import utcnow
 from dashboard.extensions import db
-
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
 class User(UserMixin, db.Model):

@@ -27,7 +27,6 @@ import threading
 import time
 from collections import Counter, deque
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from typing import Any, Callable
 
 from flask import Blueprint, Flask, Response, g, jsonify, request
@@ -46,10 +45,6 @@ _POSTAL_CODES = {
 }
 
 log = logging.getLogger(__name__)
-
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 def postal_code_ok(country: str, code: str) -> bool:

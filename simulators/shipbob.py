@@ -48,17 +48,18 @@ else the first) for ``order.shipment.*``. ``order.shipment.exception`` and
 """
 from __future__ import annotations
 
-import base64
-import hashlib
 import hmac
 import json
 import math
 import time
 import urllib.parse
 import uuid
+from datetime import datetime, timezone
 from typing import Any, Callable
 
 from flask import Blueprint, Flask, Response, request
+from standardwebhooks import Webhook
+from standardwebhooks.webhooks import EmptyWebhookSecretError
 
 from simulators.common import (
     UNDERSCORE_HEADERS,
@@ -68,7 +69,6 @@ from simulators.common import (
     json_error,
     main,
     postal_code_ok,
-    utcnow,
 )
 
 DUPLICATE = "Cannot insert order with existing ReferenceId"
@@ -182,7 +182,7 @@ class ShipBobHouse(SimulatedHouse):
         return None
 
     def create(self, channel_id: int, body: dict[str, Any]) -> dict[str, Any]:
-        order_id, now = self._new_id(), utcnow().isoformat()
+        order_id, now = self._new_id(), datetime.now(timezone.utc).isoformat()
         channel = self.channels[channel_id]
         order = {
             "id": order_id, "created_date": now, "purchase_date": body.get("purchase_date"),
@@ -202,7 +202,7 @@ class ShipBobHouse(SimulatedHouse):
     def _shipment(self, order: dict[str, Any]) -> dict[str, Any]:
         return {"id": self._new_id(), "order_id": order["id"],
                 "reference_id": order["reference_id"], "recipient": order["recipient"],
-                "created_date": utcnow().isoformat(), "status": "Processing",
+                "created_date": datetime.now(timezone.utc).isoformat(), "status": "Processing",
                 "status_details": [], "tracking": None, "delivery_date": None}
 
     def find(self, key: str) -> dict[str, Any]:
@@ -230,7 +230,7 @@ class ShipBobHouse(SimulatedHouse):
                 "carrier": package.get("carrier", "USPS"), "tracking_number": number,
                 "carrier_service": package.get("service", "Ground Advantage"),
                 "tracking_url": f"https://tools.usps.com/go/TrackConfirmAction?tLabels={number}",
-                "shipping_date": utcnow().isoformat()})
+                "shipping_date": datetime.now(timezone.utc).isoformat()})
         order["status"] = "Fulfilled"
         return order
 
@@ -239,7 +239,7 @@ class ShipBobHouse(SimulatedHouse):
             if (shipment["tracking"] or {}).get("tracking_number") == tracking_number:
                 shipment.update(status_details=[
                     {"id": 203, "name": "Delivered", "description": "Delivered"}],
-                    delivery_date=utcnow().isoformat())
+                    delivery_date=datetime.now(timezone.utc).isoformat())
                 return shipment
         raise LookupError(f"No shipment {tracking_number} on order {key}.")
 
@@ -272,16 +272,15 @@ TOPICS = ("order.shipped", "order.shipment.delivered", "order.shipment.exception
 def signed_delivery(topic: str, resource: dict[str, Any], secret: str, *,
                     msg_id: str | None = None, timestamp: int | None = None
                     ) -> tuple[dict[str, str], bytes]:
-    """The headers and raw body of a webhook delivery signed with ``secret`` (``whsec_…``):
-    base64(HMAC-SHA256(key, f"{id}.{timestamp}.{body}")) with the base64-decoded key."""
+    """The headers and raw body of a webhook delivery signed with ``secret`` (``whsec_…``)
+    by the ``standardwebhooks`` package, as ShipBob signs them."""
     msg_id = msg_id or f"msg_{uuid.uuid4().hex}"
     timestamp = int(time.time()) if timestamp is None else timestamp
     body = json.dumps(resource, separators=(",", ":")).encode()
-    key = base64.b64decode(secret.removeprefix("whsec_"))
-    signature = base64.b64encode(hmac.new(key, f"{msg_id}.{timestamp}.".encode() + body,
-                                          hashlib.sha256).digest()).decode()
+    signature = Webhook(secret).sign(msg_id, datetime.fromtimestamp(timestamp, timezone.utc),
+                                     body.decode())
     return {"webhook-id": msg_id, "webhook-timestamp": str(timestamp),
-            "webhook-signature": f"v1,{signature}", "x-webhook-topic": topic,
+            "webhook-signature": signature, "x-webhook-topic": topic,
             "content-type": "application/json"}, body
 
 
@@ -312,7 +311,10 @@ def create_app(*, token: str = "sb-personal-access-token",  # noqa: S107 - publi
                 return json_error(404, {"error": str(exc).strip("'\"")})
             except ValueError as exc:
                 return json_error(400, {"error": str(exc)})
-            headers, raw = signed_delivery(body["topic"], resource, body["secret"])
+            try:
+                headers, raw = signed_delivery(body["topic"], resource, body["secret"])
+            except (ValueError, EmptyWebhookSecretError):
+                return json_error(400, {"error": "secret is not a whsec_… signing secret"})
         return {"headers": headers, "body": raw.decode()}
 
     @api.get("/channel")

@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import hmac
 import time
+from datetime import datetime, timezone
 from typing import Any, Callable
 
 from flask import Flask, Response, request
@@ -50,7 +51,6 @@ from simulators.common import (
     json_error,
     main,
     postal_code_ok,
-    utcnow,
 )
 
 STATUSES = ("unfulfilled", "cancelled", "fulfilled", "onHold")
@@ -149,11 +149,12 @@ class ShipMonkHouse(SimulatedHouse):
         existing = self.orders.get(slot)
         fields = {f: body.get(f) for f in ORDER_FIELDS} | {"store_id": slot[0]}
         if existing:
-            existing.update(fields, order_status=body["status"], updated_at=utcnow().isoformat())
+            existing.update(fields, order_status=body["status"],
+                            updated_at=datetime.now(timezone.utc).isoformat())
             return existing, 200
         self._next_id += 1
         order = fields | {"order_id": self._next_id, "order_status": body["status"],
-                          "created_at": utcnow().isoformat(), "updated_at": None,
+                          "created_at": datetime.now(timezone.utc).isoformat(), "updated_at": None,
                           "shipped_at": None, "packages": [], "shipment_data": None}
         self.orders[slot] = order
         self.creations[body["order_key"]] += 1
@@ -175,7 +176,7 @@ class ShipMonkHouse(SimulatedHouse):
         shipped = [{"tracking_number": p["tracking_number"],
                     "tracking_url": "https://www.ups.com/track?tracknum=" + p["tracking_number"]}
                    for p in packages]
-        order.update(order_status="fulfilled", shipped_at=utcnow().isoformat(),
+        order.update(order_status="fulfilled", shipped_at=datetime.now(timezone.utc).isoformat(),
                      shipment_data={"carrier": ", ".join(sorted(carriers))},
                      packages=order["packages"] + shipped)
         self._next_id += 1

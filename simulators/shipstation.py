@@ -50,7 +50,7 @@ import hmac
 import math
 import time
 import uuid
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any, Callable
 
 from flask import Flask, Response, request
@@ -62,7 +62,6 @@ from simulators.common import (
     json_error,
     main,
     postal_code_ok,
-    utcnow,
 )
 
 STATUSES = ("awaiting_payment", "awaiting_shipment", "pending_fulfillment", "shipped",
@@ -184,7 +183,7 @@ class ShipStationHouse(SimulatedHouse):
         if refusal:
             result["errorMessage"] = refusal
             return result, None
-        now = _stamp(utcnow())
+        now = _stamp(datetime.now(timezone.utc))
         options = dict(body.get("advancedOptions") or {})
         options.setdefault("storeId", self.store_ids[0])
         order = {**body, "orderKey": key, "advancedOptions": options, "modifyDate": now}
@@ -212,7 +211,7 @@ class ShipStationHouse(SimulatedHouse):
             raise ValueError("A cancelled order cannot ship.")
         if not packages:
             raise ValueError("Give at least one package.")
-        today = utcnow().date().isoformat()
+        today = datetime.now(timezone.utc).date().isoformat()
         batch = self._new_id()
         vias = set()
         for package in packages:
@@ -227,13 +226,15 @@ class ShipStationHouse(SimulatedHouse):
                    "batchId": batch}
             vias.add(via)
             if via == "shipment":
-                row.update(shipmentId=self._new_id(), orderKey=key, createDate=_stamp(utcnow()))
+                row.update(shipmentId=self._new_id(), orderKey=key,
+                           createDate=_stamp(datetime.now(timezone.utc)))
                 self.shipments.append(row)
             else:
                 row.update(fulfillmentId=self._new_id(), deliveryDate=None,
-                           createDate=_stamp(utcnow()))
+                           createDate=_stamp(datetime.now(timezone.utc)))
                 self.fulfillments.append(row)
-        order.update(orderStatus="shipped", shipDate=today, modifyDate=_stamp(utcnow()))
+        order.update(orderStatus="shipped", shipDate=today,
+                     modifyDate=_stamp(datetime.now(timezone.utc)))
         store = order["advancedOptions"]["storeId"]
         webhooks = [{"resource_url": f"{request.host_url}{listing}?storeID={store}"
                                      f"&batchId={batch}&includeShipmentItems=False",
@@ -248,7 +249,7 @@ class ShipStationHouse(SimulatedHouse):
         order = self.find_by_key(key)
         for row in self.fulfillments:
             if row["orderId"] == order["orderId"] and row["trackingNumber"] == tracking_number:
-                row["deliveryDate"] = _stamp(utcnow())
+                row["deliveryDate"] = _stamp(datetime.now(timezone.utc))
                 return row
         raise LookupError(f"No fulfillment {tracking_number} on order {key}; only fulfillments "
                           "carry a delivery date.")

@@ -143,8 +143,12 @@ def delete(key: str):
         db.session.commit()
         flash(f"Deleted “{account.title}” and its stored credentials.", "success")
         return redirect(url_for("carriers.show", key=key))
-    return render_template("carriers/confirm.html", carrier=tracker_cls, account=account,
-                           form=form)
+    return render_template(
+        "carriers/confirm.html", carrier=tracker_cls, account=account, form=form,
+        title=f"Delete {tracker_cls.name} account", button="Delete",
+        message=f"Delete “{account.title}” and its stored credentials? {tracker_cls.name} "
+                "packages will then move only on the house's own delivery information. To stop "
+                "tracking for a while, deactivate it instead.")
 
 
 @bp.route("/<key>/test", methods=["POST"])

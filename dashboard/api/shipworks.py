@@ -164,7 +164,7 @@ def _start() -> datetime:
     if not raw:
         return datetime.min
     try:
-        value = _utc(datetime.fromisoformat(raw.replace("Z", "+00:00")))
+        value = _utc(datetime.fromisoformat(raw))
     except (ValueError, OverflowError):
         raise ModuleError("BAD_START", f"start “{raw[:40]}” is not a date and time such as "
                                        "2026-11-02T09:00:00.") from None
@@ -343,7 +343,7 @@ def _shipping_date(raw: str | None) -> datetime | None:
         return None
     for parse in (datetime.fromisoformat, lambda v: datetime.strptime(v, "%m/%d/%Y")):
         try:
-            return _utc(parse(raw.replace("Z", "+00:00")))
+            return _utc(parse(raw))
         except (ValueError, OverflowError):
             continue
     raise ModuleError("BAD_DATE", f"shippingdate “{raw[:40]}” is not a date such as "

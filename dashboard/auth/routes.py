@@ -1,8 +1,6 @@
 """Logging in and out of the dashboard. API users cannot log in here."""
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm
@@ -13,6 +11,7 @@ from wtforms.validators import DataRequired, Email, Length
 from dashboard.extensions import db, login_manager
 from dashboard.ids import parse_id
 from dashboard.models import User
+from dashboard.safe_redirect import local_path
 
 bp = Blueprint("auth", __name__, template_folder="templates")
 
@@ -29,14 +28,6 @@ class LoginForm(FlaskForm):
     remember = BooleanField("Keep me logged in")
 
 
-def _safe_next(target: str | None) -> str:
-    """Only same-site paths: an open redirect after login is a phishing aid."""
-    if target and target.startswith("/") and not target.startswith("//") \
-            and not urlsplit(target).netloc:
-        return target
-    return url_for("board.index")
-
-
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     if current_user.is_authenticated:
@@ -48,7 +39,7 @@ def login():
         if user and user.active and user.check_password(form.password.data):
             login_user(user, remember=form.remember.data)
             flash(f"Welcome back, {user.display_name}.", "success")
-            return redirect(_safe_next(request.args.get("next")))
+            return redirect(local_path(request.args.get("next")) or url_for("board.index"))
         form.password.errors.append("That email and password do not match an active account.")
     return render_template("auth/login.html", form=form), 200 if request.method == "GET" \
         or not form.errors else 400

@@ -41,16 +41,28 @@ class TrackingSummary:
     errors: int = 0
 
 
-def house_check_interval(sent_at: datetime | None, at: datetime,
-                         fastest: float | None = None) -> timedelta:
-    """Fresh orders are asked about often (every ``fastest`` seconds for a house that ships
-    that fast); orders the house sits on, less."""
-    age = at - (sent_at or at)
+#: the longest a house's order waits between checks: an order the house sits on is still
+#: owed a shipment, where a package travelling for weeks has mostly said what it will say
+HOUSE_SLOWEST = timedelta(hours=4)
+
+
+def check_interval(since: datetime | None, at: datetime, fastest: float | None = None, *,
+                   slowest: timedelta = timedelta(hours=12)) -> timedelta:
+    """How long until a record sent or shipped at ``since`` is asked about again, for house
+    orders and carrier packages alike: every 15 minutes on its first day (every ``fastest``
+    seconds where the house or carrier is that fast), hourly to day 3, every 4 hours to
+    day 10, then twice a day, but never less often than ``slowest`` (houses pass
+    ``HOUSE_SLOWEST``; their old rule stopped at 4 hours, the carriers' went on to 12)."""
+    age = at - (since or at)
     if age < timedelta(days=1):
         return timedelta(seconds=fastest) if fastest else timedelta(minutes=15)
     if age < timedelta(days=3):
-        return timedelta(hours=1)
-    return timedelta(hours=4)
+        step = timedelta(hours=1)
+    elif age < timedelta(days=10):
+        step = timedelta(hours=4)
+    else:
+        step = timedelta(hours=12)
+    return min(step, slowest)
 
 
 # ------------------------------------------------------------------ house tracking
@@ -128,7 +140,8 @@ def _bump(rows, at: datetime, *, wait: timedelta | None = None,
     db.session.execute(
         update(Fulfillment.__table__).where(Fulfillment.__table__.c.id == bindparam("_id"))
         .values(next_check_at=bindparam("_next")),
-        [{"_id": r.id, "_next": at + (wait or house_check_interval(r.sent_at, at, fastest))}
+        [{"_id": r.id, "_next": at + (wait or check_interval(r.sent_at, at, fastest,
+                                                            slowest=HOUSE_SLOWEST))}
          for r in rows])
 
 
@@ -201,21 +214,6 @@ def record_packages(shipped: dict[int, TrackingInfo], *, source: str, actor: str
 REFUSED_PAUSE = timedelta(hours=1)
 
 
-def carrier_check_interval(shipped_at: datetime | None, at: datetime,
-                           fastest: float | None = None) -> timedelta:
-    """Packages that left today are asked about every 15 minutes (every ``fastest`` seconds
-    for a carrier that fast); the longer a package has travelled, the less often, down to
-    twice a day after ten days."""
-    age = at - (shipped_at or at)
-    if age < timedelta(days=1):
-        return timedelta(seconds=fastest) if fastest else timedelta(minutes=15)
-    if age < timedelta(days=3):
-        return timedelta(hours=1)
-    if age < timedelta(days=10):
-        return timedelta(hours=4)
-    return timedelta(hours=12)
-
-
 @dataclass
 class _Check:
     """One shipment's row as a check leaves it."""
@@ -237,7 +235,7 @@ class _Check:
         shipped_at = row.shipped_at or row.created_at
         return cls(row.id, row.fulfillment_id, row.tracking_number, shipped_at,
                    row.carrier_status, row.carrier_detail, row.delivered_at, row.status_source,
-                   row.checks, at + carrier_check_interval(shipped_at, at, fastest))
+                   row.checks, at + check_interval(shipped_at, at, fastest))
 
 
 _DUE_COLUMNS = (Shipment.id, Shipment.fulfillment_id, Shipment.tracking_number,

@@ -21,6 +21,7 @@ from dashboard.support.filters import account_choices, filtered
 from dashboard.models import Fulfillment, FulfillmentItem, HouseAccount
 from dashboard.orders.forms import AddressFields
 from dashboard.pagination import keyset_page, parse_after
+from dashboard.safe_redirect import local_path
 from dashboard.status import Status
 
 bp = Blueprint("review", __name__, url_prefix="/review", template_folder="templates")
@@ -69,9 +70,7 @@ def _actor() -> str:
 
 def _back(default: str) -> str:
     """Where to go after an action: the page that posted it (a local path), or ``default``."""
-    target = request.form.get("next", "")
-    local = target.startswith("/") and not target.startswith("//") and "\\" not in target
-    return target if local else default
+    return local_path(request.form.get("next")) or default
 
 
 def _fulfillment_or_404(fulfillment_id: int) -> Fulfillment:

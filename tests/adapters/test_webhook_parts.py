@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import pytest
+from standardwebhooks import Webhook, WebhookVerificationError
 
 from adapters.http import ForeignURL, same_origin
 from adapters.shipbob import ShipBobHouse
@@ -56,6 +57,38 @@ def test_does_any_of_several_signatures_pass():
 def test_is_an_unreadable_or_old_timestamp_refused(stamp, problem):
     headers, body = signed_delivery("order.shipped", {"id": 1}, SECRET, timestamp=NOW_UNIX)
     assert problem in _shipbob().verify_webhook({**headers, "webhook-timestamp": stamp}, body)
+
+
+OTHER = "whsec_b3RoZXItc2lnbmluZy1rZXk="
+
+
+def test_does_a_delivery_signed_with_either_secret_pass_while_one_is_rotated():
+    headers, body = signed_delivery("order.shipped", {"id": 1}, OTHER, timestamp=NOW_UNIX)
+    assert _shipbob(f"{SECRET} {OTHER}").verify_webhook(headers, body) is None
+    assert _shipbob(SECRET).verify_webhook(headers, body) == \
+        "The webhook signature does not match."
+
+
+@pytest.mark.parametrize("skew, ok", [(-300, True), (300, True), (-301, False), (301, False)])
+def test_is_the_timestamp_window_five_minutes_either_way_on_our_clock(skew, ok):
+    headers, body = signed_delivery("order.shipped", {"id": 1}, SECRET,
+                                    timestamp=NOW_UNIX + skew)
+    assert (_shipbob().verify_webhook(headers, body) is None) is ok
+
+
+def test_is_a_body_that_is_not_utf8_refused():
+    headers, body = signed_delivery("order.shipped", {"id": 1}, SECRET, timestamp=NOW_UNIX)
+    assert _shipbob().verify_webhook(headers, body + b"\xff") == \
+        "The webhook body is not UTF-8 text."
+
+
+def test_does_the_simulators_delivery_pass_the_librarys_own_check():
+    """The simulator signs as the Standard Webhooks reference library verifies (on the real
+    clock, which ``signed_delivery`` stamps by default)."""
+    headers, body = signed_delivery("order.shipped", {"id": 1}, SECRET)
+    Webhook(SECRET).verify(body, headers, json_parse=False)
+    with pytest.raises(WebhookVerificationError):
+        Webhook(OTHER).verify(body, headers, json_parse=False)
 
 
 @pytest.mark.parametrize("value, ok", [

@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import calendar
 import json
+from datetime import datetime, timezone
 
 import pytest
+from standardwebhooks import Webhook
 
 from houses_kit import CREDENTIALS, counts, fulfillment, shipments, timeline
 from simulators.shipbob import signed_delivery
@@ -135,13 +137,9 @@ def test_is_a_body_of_the_wrong_shape_refused(app, shipped, clock, resource):
 
 def _resign(headers, body):
     """Sign ``body`` as it is (signed_delivery only signs JSON it serialises itself)."""
-    import base64
-    import hashlib
-    import hmac
-    key = base64.b64decode(NEW_SECRET.removeprefix("whsec_"))
-    signed = f"{headers['webhook-id']}.{headers['webhook-timestamp']}.".encode() + body
-    signature = base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
-    return {**headers, "webhook-signature": f"v1,{signature}"}, body
+    sent = datetime.fromtimestamp(int(headers["webhook-timestamp"]), timezone.utc)
+    signature = Webhook(NEW_SECRET).sign(headers["webhook-id"], sent, body.decode())
+    return {**headers, "webhook-signature": signature}, body
 
 
 def test_is_an_event_about_an_order_not_ours_refused(app, shipped, clock):
