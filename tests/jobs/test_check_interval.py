@@ -4,7 +4,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from dashboard.tracking import HOUSE_SLOWEST, check_interval
+from dashboard.services.tracking import HOUSE_SLOWEST, check_interval
 
 AT = datetime(2026, 11, 2, 9, 0)
 
