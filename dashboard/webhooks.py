@@ -124,7 +124,7 @@ def shipstation(token: str):
     adapter, account_id, title = adapter_for(account), account.id, account.title
     db.session.rollback()  # hold no transaction while ShipStation answers
     try:
-        infos = adapter.shipped_in(url)
+        infos = adapter.notified_in(url)
     except ForeignURL as exc:
         raise Refused(400, str(exc)) from None
     except AdapterError as exc:
