@@ -31,7 +31,7 @@ import copy
 import json
 from functools import cache
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 import yaml
 from jsonschema import Draft7Validator, FormatChecker
@@ -136,9 +136,14 @@ def _describe(error: BaseException) -> list[str]:
 class Contract:
     """One house's API document (and, optionally, its webhook document)."""
 
-    def __init__(self, document: str, webhooks: str | None = None):
+    def __init__(self, document: str, webhooks: str | None = None,
+                 corrections: Callable[[dict], dict] | None = None):
+        """``corrections`` changes the parsed document where the product reference says the
+        house differs from it (a reconstructed document, see ``house-apis/README.md``)."""
         self.name = document
         self.document = load_document(document)
+        if corrections is not None:
+            self.document = corrections(self.document)
         self.openapi = OpenAPI.from_dict(_for_openapi_core(self.document),
                                          config=Config(spec_validator_cls=None))
         self.server = self.document["servers"][0]["url"].rstrip("/")

@@ -66,6 +66,7 @@ from __future__ import annotations
 import base64
 import hmac
 import math
+import re
 import time
 import uuid
 from datetime import datetime
@@ -84,6 +85,7 @@ from simulators.common import (
     postal_code_ok,
     utcnow,
 )
+from simulators.contract import Contract
 
 STATUSES = ("awaiting_payment", "awaiting_shipment", "pending_fulfillment", "shipped",
             "on_hold", "cancelled", "rejected_fulfillment")
@@ -136,7 +138,44 @@ def _total(items: list[dict[str, Any]]) -> float:
                      for item in items), 2)
 
 
+def houses_md_corrections(document: dict) -> dict:
+    """The reconstructed v1 document as houses.md corrects it: every date-time is Pacific
+    wall time without an offset (a time with one is refused, as it would be misread), every
+    property may be null (ShipStation answers the full model, null where empty, and takes
+    null for an empty field), and an order can also be ``rejected_fulfillment``."""
+    def correct(node: Any) -> Any:
+        if isinstance(node, dict):
+            if node.get("format") == "date-time":
+                node = {k: v for k, v in node.items() if k != "format"}
+                node["pattern"] = PACIFIC_TIME
+            if isinstance(node.get("enum"), list) and "on_hold" in node["enum"]:
+                node["enum"] = [*node["enum"], "rejected_fulfillment"]
+            node = {k: correct(v) for k, v in node.items()}
+            for name, schema in (node.get("properties") or {}).items():
+                node["properties"][name] = _nullable(schema)
+            return node
+        if isinstance(node, list):
+            return [correct(v) for v in node]
+        return node
+    return correct(document)
+
+
+def _nullable(schema: dict) -> dict:
+    if "$ref" in schema:
+        return {"anyOf": [schema, {"type": "null"}]}
+    if isinstance(schema.get("type"), str):
+        return {**schema, "type": [schema["type"], "null"],
+                **({"enum": [*schema["enum"], None]} if "enum" in schema else {})}
+    return schema
+
+
+#: how ShipStation writes a date-time: Pacific wall time, up to seven fractional digits
+PACIFIC_TIME = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,7})?$"
+
+
 class ShipStationHouse(SimulatedHouse):
+    contract = Contract("shipstation-v1-openapi.yml", corrections=houses_md_corrections)
+
     def __init__(self, *, api_key: str, api_secret: str, store_ids: tuple[int, ...],
                  review_after: float = 0.0, **options: Any):
         super().__init__(**options)
@@ -198,6 +237,28 @@ class ShipStationHouse(SimulatedHouse):
         return json_error(status, {"Message": "An error has occurred.",
                                    "ExceptionMessage": "The service is temporarily unavailable.",
                                    "ExceptionType": "System.Exception", "StackTrace": None})
+
+    def contract_error(self, problems: list[str]) -> Response:
+        """ASP.NET's model-binding answer, each schema error under the field it names
+        (``apiOrders[1].shipTo.postalCode``)."""
+        root = "apiOrders" if request.path.endswith("/createorders") else "apiOrder"
+        state: dict[str, list[str]] = {}
+        for line in problems:
+            if not line.startswith("  "):
+                continue
+            where, _, message = line.strip().partition(": ")
+            parts = [] if where == "(root)" else where.split("/")
+            if root == "apiOrders" and parts and parts[0].isdigit():
+                parts[0] = f"apiOrders[{parts[0]}]"
+            else:
+                parts.insert(0, root)
+            required = re.match(r"'(\w+)' is a required property", message)
+            if required:
+                parts.append(required.group(1))
+                message = f"The {required.group(1)} field is required."
+            state.setdefault(".".join(parts), []).append(message)
+        return json_error(400, {"Message": "The request is invalid.",
+                                "ModelState": state or {"request": problems}})
 
     # ------------------------------------------------------------ orders
 
