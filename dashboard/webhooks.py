@@ -28,6 +28,7 @@ from dashboard import status as rules
 from dashboard.clock import now
 from dashboard.extensions import db
 from dashboard.house_accounts import adapter_for
+from dashboard.house_problems import apply_problems
 from dashboard.models import Fulfillment, HouseAccount, Shipment, WebhookEvent
 from dashboard.status import Status
 from dashboard.tracking import record_packages
@@ -37,8 +38,9 @@ log = logging.getLogger(__name__)
 
 #: the timeline's name for changes made here
 SOURCE = "webhook"
-#: ShipStation resource types that list shipped packages; others are acknowledged, unused
-SHIPSTATION_SHIPPED = ("SHIP_NOTIFY", "FULFILLMENT_SHIPPED")
+#: ShipStation resource types read here: shipped packages, and orders its 3PL refused;
+#: others are acknowledged, unused
+SHIPSTATION_SHIPPED = ("SHIP_NOTIFY", "FULFILLMENT_SHIPPED", "FULFILLMENT_REJECTED")
 SHIPBOB_TOPICS = ("order.shipped", "order.shipment.delivered", "order.shipment.exception",
                   "order.shipment.cancelled")
 REPEAT = "Already applied; nothing changed."
@@ -103,9 +105,9 @@ def webhook_setup(account: HouseAccount) -> dict[str, Any] | None:
 
 @bp.post("/shipstation/<token>")
 def shipstation(token: str):
-    """ShipStation's SHIP_NOTIFY and FULFILLMENT_SHIPPED: the body is only
-    ``{"resource_url", "resource_type"}``; the resource is read with the account's own
-    credentials, and only on the account's API host.
+    """ShipStation's SHIP_NOTIFY, FULFILLMENT_SHIPPED and FULFILLMENT_REJECTED: the body
+    is only ``{"resource_url", "resource_type"}``; the resource is read with the account's
+    own credentials, and only on the account's API host or ShipStation's own.
 
     :raise 404: no ShipStation account has this token
     :raise 400: unreadable body, or a resource URL on another host (nothing is fetched)
@@ -131,7 +133,7 @@ def shipstation(token: str):
         raise Refused(502, f"ShipStation did not give the resource: {exc}") from None
     found = _fulfillments(account_id, infos)
     if not found:
-        raise Refused(404, "The resource lists no shipped order of this account.")
+        raise Refused(404, "The resource lists no order of this account.")
     return _apply_once("shipstation", event_id, account_id, found,
                        lambda: _record(found, title))
 
@@ -172,7 +174,8 @@ def shipbob(token: str):
         "order.shipped": lambda: _record(found, title) if info.packages else (
             "ShipBob reported the order shipped without tracking; polling will fetch it."),
         "order.shipment.delivered": lambda: _deliver(fid, info, title),
-        "order.shipment.exception": lambda: _exception(fid, body, title),
+        "order.shipment.exception": lambda: (_record(found, title) if info.problem
+                                             else _exception(fid, body, title)),
         "order.shipment.cancelled": lambda: _cancel(fid, shipment_id, title),
     }[topic]
     return _apply_once("shipbob", event_id, account.id, found, apply)
@@ -278,7 +281,8 @@ def _fulfillments(account_id: int, infos: list[TrackingInfo]) -> dict[int, Track
         packages = {p.tracking_number: p for p in (earlier.packages if earlier else ())}
         for package in info.packages:
             packages.setdefault(package.tracking_number, package)
-        found[fid] = TrackingInfo(info.key, info.house_reference, tuple(packages.values()))
+        found[fid] = TrackingInfo(info.key, info.house_reference, tuple(packages.values()),
+                                  problem=info.problem or (earlier.problem if earlier else None))
     return found
 
 
@@ -310,7 +314,15 @@ def _apply_once(source: str, event_id: str, account_id: int, found: dict[int, Tr
 
 
 def _record(found: dict[int, TrackingInfo], actor: str) -> str:
-    """Tracking numbers move their records to Pending Shipment."""
+    """Tracking numbers move their records to Pending Shipment; an order the house
+    reports a problem with instead is failed or held (``house_problems``)."""
+    problems = {fid: i.problem for fid, i in found.items() if i.problem and not i.packages}
+    shipped = {fid: i for fid, i in found.items() if i.packages}
+    said = apply_problems(problems, source=SOURCE, actor=actor)[1] if problems else ""
+    return " ".join(filter(None, (said, _record_packages(shipped, actor) if shipped else "")))
+
+
+def _record_packages(found: dict[int, TrackingInfo], actor: str) -> str:
     result = record_packages(found, source=SOURCE, actor=actor, at=now())
     parts = [f"{len(result.moved)} moved to Pending Shipment"]
     if result.unchanged:

@@ -41,6 +41,7 @@ from openapi_core.templating.paths.finders import APICallPathFinder
 from openapi_core.templating.responses.exceptions import ResponseNotFound
 from openapi_core.testing import MockRequest, MockResponse
 from openapi_core.validation.request.exceptions import (
+    MissingRequiredRequestBody,
     ParameterValidationError,
     SecurityValidationError,
 )
@@ -162,14 +163,48 @@ class Contract:
                          content_type: str | None = None) -> list[str]:
         """What the document rejects in this request, as readable lines (empty: it conforms).
         ``query`` is a mapping or a MultiDict (repeated names kept); ``body`` the raw bytes."""
-        request = self._request(method, path, query, headers, body, content_type)
+        pointer = self._json_body_pointer(method, path, content_type) if body else None
+        request = self._request(method, path, query, headers, None if pointer else body,
+                                content_type)
         result = self.openapi.unmarshal_request(request)
         problems = []
         for error in result.errors:
-            if isinstance(error, SecurityValidationError):
+            if isinstance(error, SecurityValidationError) or (
+                    pointer and isinstance(error, MissingRequiredRequestBody)):
                 continue
             problems.extend(_describe(error))
+        if pointer:
+            problems.extend(self._body_problems(pointer, body))
         return problems
+
+    def _json_body_pointer(self, method: str, path: str, content_type: str | None) -> str | None:
+        """Where the JSON body schema of ``method path`` is in the document, when the body
+        is JSON: such a body is checked with jsonschema, which is many times faster than
+        openapi-core's unmarshalling on a batch of a hundred orders."""
+        if (content_type or "application/json").split(";")[0].strip().lower() \
+                != "application/json":
+            return None
+        pattern = self.operation(method, path)
+        operation = self.document["paths"].get(pattern, {}).get(method.lower(), {}) \
+            if pattern else {}
+        if "schema" not in operation.get("requestBody", {}).get("content", {}).get(
+                "application/json", {}):
+            return None
+        return (f"/paths/{_escape(pattern)}/{method.lower()}/requestBody/content/"
+                "application~1json/schema")
+
+    def _body_problems(self, pointer: str, body: bytes) -> list[str]:
+        try:
+            value = json.loads(body)
+        except ValueError:
+            return ["Request body validation error", "  (root): the body is not JSON"]
+        errors = sorted(self._validator(pointer, False).iter_errors(value),
+                        key=lambda e: list(e.absolute_path))
+        if not errors:
+            return []
+        return ["Request body validation error"] + [
+            f"  {'/'.join(map(str, e.absolute_path)) or '(root)'}: {e.message}"
+            for e in errors]
 
     # ------------------------------------------------------------------ answers
 
