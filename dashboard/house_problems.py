@@ -69,7 +69,8 @@ def _hold(held: Mapping[int, HouseProblem], *, source: str, actor: str) -> int:
     """Flag the Pending records among ``held`` whose hold is new or newly worded."""
     current = dict(db.session.execute(
         select(Fulfillment.id, Fulfillment.failure_message)
-        .where(Fulfillment.id.in_(list(held)), Fulfillment.status == Status.PENDING.value)))
+        .where(Fulfillment.id.in_(list(held)), Fulfillment.status == Status.PENDING.value)
+    ).all())
     changed = [fid for fid, message in current.items() if message != held[fid].message[:4000]]
     if changed:
         table = Fulfillment.__table__
