@@ -68,9 +68,9 @@ def _ok(outcome: str):
 #: what to do in each house so it posts to our route
 SETUP = {
     "shipstation": "In ShipStation, subscribe this URL to the “On Items Shipped” "
-                   "(SHIP_NOTIFY) event, and to FULFILLMENT_SHIPPED if your warehouse "
-                   "marks orders shipped from its own system (Settings → Integrations "
-                   "→ Webhooks, or POST /webhooks/subscribe).",
+                   "(SHIP_NOTIFY) event, and to FULFILLMENT_SHIPPED and "
+                   "FULFILLMENT_REJECTED if a warehouse ships from its own system "
+                   "(Settings → Integrations → Webhooks, or POST /webhooks/subscribe).",
     "shipbob": "In ShipBob, subscribe this URL to order.shipped, order.shipment.delivered, "
                "order.shipment.exception and order.shipment.cancelled, then copy the "
                "subscription's whsec_… secret into this account's Webhook signing "
