@@ -40,8 +40,9 @@ CLEARED = {"failure_reason": None, "failure_message": ""}
 def apply_problems(problems: Mapping[int, HouseProblem], *, source: str,
                    actor: str) -> tuple[int, str]:
     """Fail or hold each fulfillment as its house's problem says. Returns how many moved
-    to Failed and one sentence saying what happened. A held record is only written (and its timeline told) when the house's words
-    change, so a hold seen at every check leaves one line. Does not commit."""
+    to Failed and one sentence saying what happened. A held record is only written (and
+    its timeline told) when the house's words change, so a hold seen at every check leaves
+    one line. Does not commit."""
     if not problems:
         return 0, "The house reported no problem."
     failed = 0

@@ -40,12 +40,12 @@ from openapi_core.templating.paths.exceptions import PathError
 from openapi_core.templating.paths.finders import APICallPathFinder
 from openapi_core.templating.responses.exceptions import ResponseNotFound
 from openapi_core.testing import MockRequest, MockResponse
-from openapi_core.validation.response.exceptions import DataValidationError
 from openapi_core.validation.request.exceptions import (
     MissingRequiredRequestBody,
     ParameterValidationError,
     SecurityValidationError,
 )
+from openapi_core.validation.response.exceptions import DataValidationError
 from openapi_schema_validator import OAS30Validator, OAS31Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT7, DRAFT202012

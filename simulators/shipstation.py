@@ -47,8 +47,8 @@ Unconfirmed, chosen here as the nearest documented behaviour:
 - the warehouse writes why it holds or refused an order into the order's
   ``internalNotes`` (ShipStation documents no reason field); stock is not consumed;
 - a ``FULFILLMENT_REJECTED`` ``resource_url`` lists the refused orders
-  (``/orders?storeId=&orderNumber=&orderStatus=rejected_fulfillment``); only fulfillments carry a ``deliveryDate`` (set
-  by ``/_control/deliver``).
+  (``/orders?storeId=&orderNumber=&orderStatus=rejected_fulfillment``); only
+  fulfillments carry a ``deliveryDate`` (set by ``/_control/deliver``).
 
 ``/_control/ship`` takes packages ``{"tracking_number", "carrier", "service",
 "via": "shipment"|"fulfillment", "voided": false}`` and answers, under ``webhooks``, the
