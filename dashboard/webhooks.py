@@ -319,7 +319,8 @@ def _record(found: dict[int, TrackingInfo], actor: str) -> str:
     problems = {fid: i.problem for fid, i in found.items() if i.problem and not i.packages}
     shipped = {fid: i for fid, i in found.items() if i.packages}
     said = apply_problems(problems, source=SOURCE, actor=actor)[1] if problems else ""
-    return " ".join(filter(None, (said, _record_packages(shipped, actor) if shipped else "")))
+    return " ".join(filter(None, (said, _record_packages(shipped, actor) if shipped else ""))) \
+        or "The house reports these orders moving normally; nothing changed."
 
 
 def _record_packages(found: dict[int, TrackingInfo], actor: str) -> str:
