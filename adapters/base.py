@@ -348,6 +348,12 @@ class HouseAdapter(House, ABC):
         """Find orders already at the house by our key: the way an unknown outcome is
         settled before anything is resent. Keys the house does not know are absent."""
 
+    def lookup_sent(self, orders: Sequence[SentOrder]) -> dict[str, Accepted]:
+        """``lookup`` for callers that also know each order's number: a house that can
+        only search by number (ShipStation) finds an order of any age this way. Keyed by
+        ``SentOrder.key``, like ``lookup``."""
+        return self.lookup([order.key for order in orders])
+
     @abstractmethod
     def fetch_tracking(self, orders: Sequence[SentOrder]) -> list[TrackingInfo]:
         """Tracking for orders sent earlier; orders not shipped yet are absent or have no

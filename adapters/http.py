@@ -149,6 +149,16 @@ def same_origin(url: str, base_url: str) -> bool:
     return parts.scheme.lower() in ("http", "https") and origin(url) == origin(base_url)
 
 
+def house_host(url: str, hosts: re.Pattern[str] | None) -> bool:
+    """Whether ``url`` is an https URL on the default port whose host fully matches
+    ``hosts``, with no user name or password in it."""
+    parts = urlsplit(url)
+    if hosts is None or parts.username is not None or parts.password is not None:
+        return False
+    scheme, host, port = origin(url)
+    return scheme == "https" and port == 443 and bool(hosts.fullmatch(host))
+
+
 class HouseSession:
     """A ``requests.Session`` bound to one house account: base URL, auth, timeout, and
     the header that says when a rate limit lifts (``retry_after_header``)."""
@@ -183,15 +193,16 @@ class HouseSession:
         """Send one request; raises ``HouseCallFailed`` as the module docstring says."""
         return self._request(method, self.base_url + path, json=json, params=params)
 
-    def get_own_url(self, url: str, *, params: dict[str, Any] | None = None
-                    ) -> requests.Response:
+    def get_own_url(self, url: str, *, params: dict[str, Any] | None = None,
+                    house_hosts: re.Pattern[str] | None = None) -> requests.Response:
         """GET a full URL the house handed us (a webhook's resource), with this account's
-        auth, only when it is on the account's own API origin, and without following
-        redirects (a redirect could carry the credentials elsewhere).
+        auth, only when it is on the account's own API origin (or an https origin whose
+        host fully matches ``house_hosts``, the house's other API hosts), and without
+        following redirects (a redirect could carry the credentials elsewhere).
 
-        :raise ForeignURL: the URL is not on the account's API origin
+        :raise ForeignURL: the URL is on none of those origins
         """
-        if not same_origin(url, self.base_url):
+        if not (same_origin(url, self.base_url) or house_host(url, house_hosts)):
             raise ForeignURL(f"{url[:200]} is not on {self.house}'s API host "
                              f"{origin(self.base_url)}; it was not fetched.")
         response = self._request("GET", url, params=params, allow_redirects=False)

@@ -58,9 +58,10 @@ def _topics(adapter) -> tuple[str, ...]:
 
 
 def read_shipstation(adapter, headers: Mapping[str, str], raw: bytes) -> WebhookCall:
-    """SHIP_NOTIFY and FULFILLMENT_SHIPPED: the body is only ``{"resource_url",
-    "resource_type"}`` (the secret token in the URL is the only proof); the resource is
-    read with the account's own credentials, and only on the account's API host."""
+    """SHIP_NOTIFY, FULFILLMENT_SHIPPED and FULFILLMENT_REJECTED: the body is only
+    ``{"resource_url", "resource_type"}`` (the secret token in the URL is the only proof);
+    the resource is read with the account's own credentials, and only on the account's API
+    host or ShipStation's own."""
     body = json_object(raw)
     url, kind = body.get("resource_url"), body.get("resource_type")
     if not isinstance(url, str) or not url or not isinstance(kind, str):
@@ -71,7 +72,7 @@ def read_shipstation(adapter, headers: Mapping[str, str], raw: bytes) -> Webhook
 
     def tracking() -> list[TrackingInfo]:
         try:
-            return adapter.shipped_in(url)
+            return adapter.notified_in(url)
         except ForeignURL as exc:
             raise WebhookRefused(400, str(exc)) from None
         except AdapterError as exc:
@@ -79,7 +80,7 @@ def read_shipstation(adapter, headers: Mapping[str, str], raw: bytes) -> Webhook
 
     return WebhookCall("resource:" + hashlib.sha256(url.encode()).hexdigest(),
                        WebhookAction.TRACKING, tracking,
-                       not_ours="The resource lists no shipped order of this account.")
+                       not_ours="The resource lists no order of this account.")
 
 
 #: what each ShipBob topic reports

@@ -253,7 +253,9 @@ def _outcomes(adapter, batch: list[int], payloads, claimed) -> dict[int, object]
     unknown = [fid for fid in batch if claimed.get(fid)]
     if unknown:
         try:
-            found = adapter.lookup([payloads[fid].key for fid in unknown])
+            found = adapter.lookup_sent([SentOrder(payloads[fid].key, "",
+                                                   payloads[fid].order_number)
+                                         for fid in unknown])
         except AdapterError as exc:
             for fid in batch:
                 outcomes[fid] = Transient(payloads[fid].key, f"Lookup failed: {exc}",

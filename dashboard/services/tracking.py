@@ -22,9 +22,10 @@ from adapters.carriers.detect import detect_carrier
 from dashboard import status as rules
 from dashboard.clock import now
 from dashboard.extensions import db
-from dashboard.models import Fulfillment, HouseAccount, Shipment
+from dashboard.models import Fulfillment, FulfillmentEvent, HouseAccount, Shipment
 from dashboard.services.carrier_accounts import CarrierTrackers
 from dashboard.services.house_accounts import adapter_for
+from dashboard.services.house_problems import CLEARED, apply_problems, release_held
 from dashboard.status import Status
 
 log = logging.getLogger(__name__)
@@ -148,10 +149,12 @@ def _bump(rows, at: datetime, *, wait: timedelta | None = None,
 def apply_tracking(rows, infos: list[TrackingInfo], *, source: str, actor: str,
                    at: datetime, fastest: float | None = None) -> int:
     """Record what a house said about ``rows`` (objects with ``id`` and ``reference``):
-    packages move a record to Pending Shipment, a cancellation to Cancelled, silence
-    schedules the next check. Returns how many records moved. Does not commit."""
+    packages move a record to Pending Shipment, a cancellation to Cancelled, a problem to
+    Failed or held at the house (``house_problems``), an order moving normally releases a
+    hold; anything but a move schedules the next check. Returns how many records moved.
+    Does not commit."""
     by_key = {info.key: info for info in infos}
-    shipped, cancelled, silent = {}, [], []
+    shipped, cancelled, problems, normal, waiting = {}, [], {}, [], []
     for row in rows:
         info = by_key.get(row.reference)
         if info and info.packages:
@@ -159,14 +162,21 @@ def apply_tracking(rows, infos: list[TrackingInfo], *, source: str, actor: str,
         elif info and info.cancelled:
             cancelled.append(row.id)
         else:
-            silent.append(row)
+            waiting.append(row)
+            if info and info.problem:
+                problems[row.id] = info.problem
+            elif info:
+                normal.append(row.id)
     moved = 0
     if shipped:
         moved += len(record_packages(shipped, source=source, actor=actor, at=at).moved)
     if cancelled:
         moved += len(rules.move_many(cancelled, Status.CANCELLED, source=source, actor=actor,
                                      detail="Cancelled at the house.").moved)
-    _bump(silent, at, fastest=fastest)
+    if problems:
+        moved += apply_problems(problems, source=source, actor=actor)[0]
+    release_held(normal, source=source, actor=actor)
+    _bump(waiting, at, fastest=fastest)
     return moved
 
 
@@ -199,7 +209,7 @@ def record_packages(shipped: dict[int, TrackingInfo], *, source: str, actor: str
                 "next_check_at": at, "checks": 0, "done": False, "created_at": at})
     result = rules.move_many(list(shipped), Status.PENDING_SHIPMENT, source=source,
                              actor=actor, values=values, details=details,
-                             common={"next_check_at": at})
+                             common={"next_check_at": at, **CLEARED})
     keep = set(result.moved) | set(result.unchanged)
     rows = [r for r in shipment_rows if r["fulfillment_id"] in keep]
     if rows:

@@ -53,6 +53,12 @@ STUCK: dict[str, Stuck] = {
         lambda at: and_(F.status == Status.PENDING_SHIPMENT.value,
                         F.updated_at < at - timedelta(days=5)),
         F.updated_at),
+    "held_at_house": Stuck(
+        "Held at the house",
+        "The house took the order but holds it (out of stock, an exception in its "
+        "warehouse): see what it said in the failed review.",
+        lambda at: and_(F.status == Status.PENDING.value, F.failure_reason.is_not(None)),
+        F.updated_at),
     "tracking_stale": Stuck(
         "Tracking stale",
         "The carrier stopped reporting before delivery; tracking is no longer checked.",

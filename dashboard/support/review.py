@@ -7,19 +7,21 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, insert, select, true, update
 from sqlalchemy.orm import selectinload
 from wtforms import SelectField, StringField
 from wtforms.validators import Length, Optional, ValidationError
 
-from adapters.base import FailureReason
+from adapters.base import AdapterError, FailureReason, SentOrder
 from dashboard import status as rules
 from dashboard.clock import now
 from dashboard.extensions import db
 from dashboard.ids import parse_id
-from dashboard.support.filters import account_choices, filtered
-from dashboard.models import Fulfillment, FulfillmentItem, HouseAccount
+from dashboard.models import Fulfillment, FulfillmentEvent, FulfillmentItem, HouseAccount
 from dashboard.orders.forms import AddressFields
+from dashboard.services.house_accounts import adapter_for
+from dashboard.services.house_problems import is_held
+from dashboard.support.filters import account_choices, filtered
 from dashboard.pagination import keyset_page, parse_after
 from dashboard.safe_redirect import local_path
 from dashboard.status import Status
@@ -35,6 +37,11 @@ RESOLUTIONS = {
                          "change the house account below to one that has stock.",
     FailureReason.CREDENTIALS: "The house refused our login: an admin must update the "
                                "account's credentials in Admin › Plugins, then Resend.",
+    FailureReason.HELD: "The house holds the order and may release it by itself: wait, or "
+                        "fix what it names and Resend (it gets the corrected order under the "
+                        "same reference), or Cancel it at the house.",
+    FailureReason.REJECTED: "The house's fulfillment provider refused the order: fix what "
+                            "it names, then Resend, or Cancel the fulfillment.",
     FailureReason.OTHER: "Read the house's message; fix what it names, then Resend, or "
                          "Cancel the fulfillment.",
 }
@@ -49,6 +56,7 @@ BULK_CHUNK = 500
 #: how each reason is named on the pages
 REASON_LABELS = {FailureReason.ADDRESS: "Address", FailureReason.SKU: "SKU",
                  FailureReason.STOCK: "Stock", FailureReason.CREDENTIALS: "Credentials",
+                 FailureReason.HELD: "Held", FailureReason.REJECTED: "Rejected",
                  FailureReason.OTHER: "Other"}
 
 
@@ -116,20 +124,30 @@ def _other_accounts(current_id: int) -> list[tuple[int, str]]:
 
 @bp.route("/")
 def index():
-    """Failed records, newest first, filterable by reason and account."""
+    """Failed records, newest first, filterable by reason and account; with ``held=1``
+    the records held at the house instead (Pending, with the house's reason)."""
     args = request.args.to_dict()
-    args["status"] = Status.FAILED.value
+    held = args.pop("held", "") == "1"
+    args["status"] = Status.PENDING.value if held else Status.FAILED.value
+    if held:
+        args["stuck"] = "held_at_house"
     stmt, applied = filtered(args, now())
     applied.pop("status", None)
+    applied.pop("stuck", None)
     page = keyset_page(db.session, stmt, Fulfillment.id, parse_after(request.args.get("after")),
                        size=50)
+    shown = Status.PENDING.value if held else Status.FAILED.value
     by_reason = dict(db.session.execute(
         select(Fulfillment.failure_reason, func.count())
-        .where(Fulfillment.status == Status.FAILED.value)
+        .where(Fulfillment.status == shown, Fulfillment.failure_reason.is_not(None) if held
+               else true())
         .group_by(Fulfillment.failure_reason)).all())
-    return render_template("review/index.html", page=page, applied=applied,
-                           by_reason=by_reason, reasons=list(FailureReason),
-                           resolution=resolution, accounts=account_choices(), form=FlaskForm())
+    held_count = db.session.scalar(select(func.count()).select_from(Fulfillment).where(
+        Fulfillment.status == Status.PENDING.value, Fulfillment.failure_reason.is_not(None)))
+    return render_template("review/index.html", page=page, applied=applied, held=held,
+                           held_count=held_count, by_reason=by_reason,
+                           reasons=list(FailureReason), resolution=resolution,
+                           accounts=account_choices(), form=FlaskForm())
 
 
 @bp.route("/<int:fulfillment_id>")
@@ -144,6 +162,7 @@ def show(fulfillment_id: int):
 def _show(f: Fulfillment, address: AddressForm, account: AccountForm, status: int = 200):
     return render_template("review/show.html", f=f, order=f.order, address=address,
                            account=account, form=FlaskForm(), editable=f.status in EDITABLE,
+                           held=is_held(f.status, f.failure_reason),
                            resolution=resolution(f.failure_reason)), status
 
 
@@ -235,12 +254,18 @@ def _sent_when() -> str:
 
 @bp.route("/<int:fulfillment_id>/resend", methods=["POST"])
 def resend(fulfillment_id: int):
-    """Failed → Hold through the status rules, due now."""
+    """Failed → Hold through the status rules, due now. A record held at the house is
+    first taken back as Failed (Pending → Failed), so the corrected order goes to the house
+    again under the same reference, which replaces the held one there."""
     f = _fulfillment_or_404(fulfillment_id)
     back = _back(url_for(".show", fulfillment_id=f.id))
     if not FlaskForm().validate_on_submit():
         abort(400)
     try:
+        if is_held(f.status, f.failure_reason):
+            rules.move(f.id, Status.FAILED, source="staff", actor=_actor(),
+                       detail=f"Taken back from the house's hold to resend: "
+                              f"{f.failure_message[:900]}")
         rules.move(f.id, Status.HOLD, source="staff", actor=_actor(),
                    detail="Resent after review.", values=_resend_values())
     except rules.RefusedMove as exc:
@@ -303,14 +328,27 @@ def _refusals(refused: dict[int, rules.Refusal]) -> str:
 
 @bp.route("/<int:fulfillment_id>/cancel", methods=["GET", "POST"])
 def cancel(fulfillment_id: int):
-    """Cancel a record the house does not have (Hold or Failed), after a confirmation."""
+    """Cancel a record in Hold or Failed, or held at the house, after a confirmation. An
+    order the house still has (held, or failed after the house took it) is cancelled at
+    the house first: a held one stays as it is when the house refuses, a failed one is
+    cancelled here anyway, with the house's answer on its timeline."""
     f = _fulfillment_or_404(fulfillment_id)
     form = FlaskForm()
-    refused = f.status not in EDITABLE
+    held = is_held(f.status, f.failure_reason)
+    refused = f.status not in EDITABLE and not held
     if request.method == "POST" and form.validate_on_submit():
+        at_house = _cancel_at_house(f) if f.house_reference and not refused else ""
+        if held and at_house:
+            db.session.rollback()
+            flash(f"{f.reference} was not cancelled: {at_house}", "error")
+            return redirect(url_for("orders.show", order_id=f.order_id))
+        detail = "Cancelled by staff." + (" Cancelled at the house too." if f.house_reference
+                                          and not at_house else "")
         try:
-            rules.move(f.id, Status.CANCELLED, source="staff", actor=_actor(),
-                       detail="Cancelled by staff.")
+            if at_house:
+                rules.record(f.id, source="staff", actor=_actor(), status=f.status,
+                             detail=f"The house did not cancel it: {at_house}")
+            rules.move(f.id, Status.CANCELLED, source="staff", actor=_actor(), detail=detail)
         except rules.RefusedMove as exc:
             db.session.rollback()
             flash(f"{f.reference} was not cancelled: it is {exc.current.label}.", "error")
@@ -318,8 +356,9 @@ def cancel(fulfillment_id: int):
         db.session.commit()
         flash(f"{f.reference} is cancelled; it will not be sent.", "success")
         return redirect(url_for("orders.show", order_id=f.order_id))
-    message = (f"Cancel {f.reference} ({f.house_account.title}, order #{f.order_id})? It will "
-               "never be sent to the house. This cannot be undone."
+    message = (f"Cancel {f.reference} ({f.house_account.title}, order #{f.order_id})? "
+               + ("The house has it: it is cancelled there first. " if f.house_reference
+                  else "It will never be sent to the house. ") + "This cannot be undone."
                if not refused else
                f"{f.reference} is {Status(f.status).label}: the house has it or it is finished, "
                "so it cannot be cancelled here.")
@@ -351,6 +390,16 @@ def reship(fulfillment_id: int):
     return render_template("review/confirm.html", f=f, form=form, title="Reship",
                            message=message, button="Create reshipment", danger=False,
                            refused=refused, fields=[form.note])
+
+
+def _cancel_at_house(f: Fulfillment) -> str:
+    """Ask the house to cancel ``f``; "" when it did, else what it said."""
+    try:
+        adapter_for(f.house_account).cancel(
+            SentOrder(f.reference, f.house_reference or "", f"{f.order_id}-{f.id}"))
+    except AdapterError as exc:
+        return str(exc)
+    return ""
 
 
 def _reship(original: Fulfillment, note: str) -> Fulfillment:

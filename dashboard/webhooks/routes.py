@@ -29,6 +29,7 @@ from dashboard.clock import now
 from dashboard.extensions import db
 from dashboard.models import Fulfillment, HouseAccount, Shipment, WebhookEvent
 from dashboard.services.house_accounts import adapter_for
+from dashboard.services.house_problems import apply_problems
 from dashboard.services.tracking import record_packages, settle
 from dashboard.status import Status
 
@@ -108,7 +109,7 @@ def receive(kind: str, token: str):
 
 def _apply(call: WebhookCall, found: dict[int, TrackingInfo], actor: str, house: str) -> str:
     if call.action is WebhookAction.TRACKING:
-        if not any(info.packages for info in found.values()):
+        if not any(info.packages or info.problem for info in found.values()):
             return call.note
         return _record(found, actor)
     outcomes = []
@@ -116,7 +117,8 @@ def _apply(call: WebhookCall, found: dict[int, TrackingInfo], actor: str, house:
         if call.action is WebhookAction.DELIVERED:
             outcomes.append(_deliver(fid, info, actor, house))
         elif call.action is WebhookAction.EXCEPTION:
-            outcomes.append(_exception(fid, call.note, actor))
+            outcomes.append(_record({fid: info}, actor) if info.problem
+                            else _exception(fid, call.note, actor))
         else:
             outcomes.append(_cancel(fid, call.note, actor))
     return " ".join(outcomes)
@@ -169,7 +171,8 @@ def _fulfillments(account_id: int, infos: list[TrackingInfo]) -> dict[int, Track
         packages = {p.tracking_number: p for p in (earlier.packages if earlier else ())}
         for package in info.packages:
             packages.setdefault(package.tracking_number, package)
-        found[fid] = TrackingInfo(info.key, info.house_reference, tuple(packages.values()))
+        found[fid] = TrackingInfo(info.key, info.house_reference, tuple(packages.values()),
+                                  problem=info.problem or (earlier.problem if earlier else None))
     return found
 
 
@@ -202,7 +205,16 @@ def _apply_once(source: str, event_id: str, account_id: int, found: dict[int, Tr
 
 
 def _record(found: dict[int, TrackingInfo], actor: str) -> str:
-    """Tracking numbers move their records to Pending Shipment."""
+    """Tracking numbers move their records to Pending Shipment; an order the house
+    reports a problem with instead is failed or held (``house_problems``)."""
+    problems = {fid: i.problem for fid, i in found.items() if i.problem and not i.packages}
+    shipped = {fid: i for fid, i in found.items() if i.packages}
+    said = apply_problems(problems, source=SOURCE, actor=actor)[1] if problems else ""
+    return " ".join(filter(None, (said, _record_packages(shipped, actor) if shipped else ""))) \
+        or "The house reports these orders moving normally; nothing changed."
+
+
+def _record_packages(found: dict[int, TrackingInfo], actor: str) -> str:
     result = record_packages(found, source=SOURCE, actor=actor, at=now())
     parts = [f"{len(result.moved)} moved to Pending Shipment"]
     if result.unchanged:

@@ -15,7 +15,7 @@ from typing import Any, Callable
 import pytest
 import requests
 
-from adapters.base import Address, HouseAdapter, OrderLine, OrderPayload
+from adapters.base import Address, FailureReason, HouseAdapter, OrderLine, OrderPayload
 from adapters.shipbob import ShipBobHouse
 from adapters.shipmonk import ShipMonkHouse
 from adapters.shipstation import ShipStationHouse
@@ -42,6 +42,10 @@ class HouseCase:
     expected_tracking: frozenset[str] = field(default_factory=frozenset)
     #: whether the house reports deliveries itself
     reports_delivery: bool = False
+    #: for a house that accepts a bad order and then holds or refuses it (houses.md, "What
+    #: real houses do with a bad order"): ``BAD_ORDERS`` id -> (reason, final) its tracking
+    #: reports once its warehouse has looked; empty: it refuses bad orders at create time
+    bad_order_problems: dict[str, tuple[FailureReason, bool]] = field(default_factory=dict)
 
 
 HOUSE_CASES = [
@@ -60,6 +64,10 @@ HOUSE_CASES = [
         ),
         expected_tracking=frozenset({"1Z999AA10000000001", "1Z999AA10000000002"}),
         reports_delivery=True,
+        bad_order_problems={"unknown-sku": (FailureReason.SKU, True),
+                            "sold-out": (FailureReason.STOCK, False),
+                            "short-stock": (FailureReason.STOCK, False),
+                            "bad-zip": (FailureReason.ADDRESS, True)},
     ),
     HouseCase(
         ShipBobHouse, shipbob.create_app, api_path="/1.0",

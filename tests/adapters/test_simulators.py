@@ -214,21 +214,54 @@ def test_shipstation_keeps_shipped_and_cancelled_orders_unchanged(ss):
     assert house.creations["F-1"] == 1
 
 
-@pytest.mark.parametrize("change, words", [
-    ({"items": [{"sku": "NOPE", "name": "x", "quantity": 1}]}, "SKU 'NOPE'"),
-    ({"items": [{"sku": "SOLDOUT-1", "name": "x", "quantity": 1}]}, "Insufficient stock"),
+@pytest.mark.parametrize("change, status, words", [
+    ({"items": [{"sku": "NOPE", "name": "x", "quantity": 1}]}, "rejected_fulfillment",
+     "SKU 'NOPE'"),
+    ({"items": [{"sku": "SOLDOUT-1", "name": "x", "quantity": 1}]}, "on_hold",
+     "Insufficient stock"),
     ({"shipTo": {"name": "A", "street1": "1 Main St", "city": "Chicago", "state": "IL",
-                 "postalCode": "ABCDE", "country": "US"}}, "postal code 'ABCDE'"),
-    ({"advancedOptions": {"storeId": 42}}, "storeId 42"),
+                 "postalCode": "ABCDE", "country": "US"}}, "rejected_fulfillment",
+     "postal code 'ABCDE'"),
 ])
-def test_shipstation_results_carry_the_warehouse_refusal(ss, change, words):
-    root, house = ss
+def test_shipstation_takes_a_bad_order_and_its_warehouse_holds_or_refuses_it(
+        serve_app, clock, change, status, words):
+    app = shipstation.create_app(clock=clock, review_after=60)
+    root = serve_app(app)
     response = requests.post(f"{root}/orders/createorders", json=[ss_order(**change)],
                              auth=SS_AUTH, timeout=5).json()
-    assert response["hasErrors"]
     [result] = response["results"]
-    assert not result["success"] and result["orderId"] is None
-    assert words in result["errorMessage"]
+    assert not response["hasErrors"] and result["success"] and result["orderId"]
+    read = lambda: requests.get(f"{root}/orders/{result['orderId']}",  # noqa: E731
+                                auth=SS_AUTH, timeout=5).json()
+    assert read()["orderStatus"] == "awaiting_shipment"
+    clock.advance(61)  # the warehouse's turn comes on its own
+    order = read()
+    assert order["orderStatus"] == status and words in order["internalNotes"]
+
+
+def test_shipstation_review_hook_announces_refusals_as_fulfillment_rejected(ss):
+    root, house = ss
+    house.review_after = 3600
+    bad = ss_order("F-1", items=[{"sku": "NOPE", "name": "x", "quantity": 1}])
+    requests.post(f"{root}/orders/createorders", json=[bad, ss_order("F-2")], auth=SS_AUTH,
+                  timeout=5)
+    reviewed = requests.post(f"{root}/_control/review", timeout=5).json()
+    assert reviewed["refused"] == ["F-1"]
+    [hook] = reviewed["webhooks"]
+    assert hook["resource_type"] == "FULFILLMENT_REJECTED"
+    listed = requests.get(hook["resource_url"], auth=SS_AUTH, timeout=5).json()
+    assert [o["orderKey"] for o in listed["orders"]] == ["F-1"]
+    assert house.find_by_key("F-2")["orderStatus"] == "awaiting_shipment"
+
+
+def test_shipstation_refuses_an_unknown_store_at_once(ss):
+    root, house = ss
+    response = requests.post(f"{root}/orders/createorders",
+                             json=[ss_order(advancedOptions={"storeId": 42})], auth=SS_AUTH,
+                             timeout=5).json()
+    [result] = response["results"]
+    assert response["hasErrors"] and not result["success"] and result["orderId"] is None
+    assert "storeId 42" in result["errorMessage"]
     assert house.orders == {}
 
 

@@ -36,7 +36,7 @@ def test_does_shipstation_refuse_a_foreign_resource_before_any_request(closed_po
     adapter = ShipStationHouse({"api_key": "k", "api_secret": "s", "store_id": "1"},
                                "https://ssapi.shipstation.com")
     with pytest.raises(ForeignURL):
-        adapter.shipped_in(closed_port_url + "/shipments?batchId=1")
+        adapter.notified_in(closed_port_url + "/shipments?batchId=1")
 
 
 def _shipbob(secrets: str = SECRET) -> ShipBobHouse:

@@ -52,7 +52,9 @@ def test_paced_by_the_houses_headers_no_429(app, limited_shipstation, clock):
     with app.app_context():
         summary = dispatch()
     assert summary.sent == 1000 and summary.deferred == 0
-    assert len(sleeps) == 3 and all(59 <= s <= 61 for s in sleeps)  # after calls 3, 6, 9
+    # after calls 3, 6, 9, until the window's end: 60 s less the three calls themselves,
+    # each of 100 orders checked against ShipStation's document by the simulator
+    assert len(sleeps) == 3 and all(50 <= s <= 61 for s in sleeps)
     assert sum(house.creations.values()) == 1000
 
 
