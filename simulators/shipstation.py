@@ -70,6 +70,7 @@ import re
 import time
 import uuid
 from datetime import datetime, timezone
+from functools import partial
 from typing import Any, Callable
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
@@ -185,7 +186,7 @@ class ShipStationHouse(SimulatedHouse):
         self.review_after = review_after
         self.clock = options.get("clock", time.monotonic)
         #: the wall clock ShipStation's dates are written from (tests set it)
-        self.wall_clock: Callable[[], datetime] = utcnow
+        self.wall_clock: Callable[[], datetime] = partial(datetime.now, timezone.utc)
         self.reset()
 
     def reset(self) -> None:
