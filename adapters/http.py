@@ -18,9 +18,11 @@ account's own API origin and without following redirects.
 """
 from __future__ import annotations
 
+import math
 import re
 import time
 from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
 from typing import Any, Callable, Sequence
 from urllib.parse import urlsplit
 
@@ -282,12 +284,29 @@ class HouseSession:
     def _retry_after(self, response: requests.Response,
                      default: float = DEFAULT_RATE_LIMIT_WAIT) -> float:
         for header in (self.retry_after_header, "Retry-After"):
-            try:
-                return max(float(response.headers[header]), 0.0)
-            except (KeyError, ValueError):
-                continue
+            seconds = _seconds_from(response.headers.get(header))
+            if seconds is not None:
+                return seconds
         found = re.search(r"in (\d+(?:\.\d+)?) seconds", response.text)
         return float(found.group(1)) if found else default
+
+
+def _seconds_from(value: str | None) -> float | None:
+    """A ``Retry-After`` value as seconds from now: a number of seconds, or an HTTP date
+    (RFC 9110; ShipMonk sends one), rounded up so a wait is never too short."""
+    if not value:
+        return None
+    try:
+        return max(float(value), 0.0)
+    except ValueError:
+        pass
+    try:
+        moment = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if moment.tzinfo is None:
+        return None
+    return float(max(math.ceil(moment.timestamp() - time.time()), 0))
 
 
 def read_json(response: requests.Response, house: str) -> Any:

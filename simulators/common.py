@@ -298,16 +298,16 @@ def install(app: Flask, house: SimulatedHouse) -> Flask:
         g.rate = decision = house.limiter.hit(caller)
         if not decision.allowed:
             return house.too_many_requests(decision)
-        if house.contract is not None:
-            g.contract_path = path = house.contract_path(request)
-            if path is not None:
-                headers = dict(request.headers)
-                headers.update(request.environ.get(UNDERSCORE_HEADERS, {}))
-                problems = house.contract.request_problems(
-                    request.method, path, query=house.contract_query(request), headers=headers,
-                    body=request.get_data(cache=True), content_type=request.content_type)
-                if problems:
-                    return house.contract_error(problems)
+        path = house.contract_path(request) if house.contract is not None else None
+        if path is not None:
+            headers = dict(request.headers)
+            headers.update(request.environ.get(UNDERSCORE_HEADERS, {}))
+            problems = house.contract.request_problems(
+                request.method, path, query=house.contract_query(request), headers=headers,
+                body=request.get_data(cache=True), content_type=request.content_type)
+            if problems:
+                return house.contract_error(problems)
+            g.contract_path = path  # the answer to a conforming request is checked too
         return None
 
     @app.after_request

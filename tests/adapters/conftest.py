@@ -42,6 +42,10 @@ class HouseCase:
     expected_tracking: frozenset[str] = field(default_factory=frozenset)
     #: whether the house reports deliveries itself
     reports_delivery: bool = False
+    #: whether the house accepts an order with an unknown SKU, short stock or a bad address
+    #: and then holds it or raises an exception (tracking reports ``problem``), as real
+    #: houses do, rather than refusing the create call
+    accepts_bad_orders: bool = False
 
 
 HOUSE_CASES = [
@@ -79,6 +83,7 @@ HOUSE_CASES = [
         several_packages=({"tracking_number": "1ZSM0000000000001"},
                           {"tracking_number": "1ZSM0000000000002"}),
         expected_tracking=frozenset({"1ZSM0000000000001", "1ZSM0000000000002"}),
+        accepts_bad_orders=True,
     ),
 ]
 
