@@ -73,8 +73,9 @@ SETUP = {
                "order.shipment.exception and order.shipment.cancelled, then copy the "
                "subscription's whsec_… secret into this account's Webhook signing "
                "secrets.",
-    "shipmonk": "In ShipMonk, enter this URL as the store's Shipment Notification URL, "
-                "with the webhook user name and password set on this account.",
+    "shipmonk": "In ShipMonk, have this URL subscribed to the store's Shipment Notification "
+                "and Order status change webhooks, with the webhook user name and password "
+                "set on this account.",
 }
 #: credential fields a route needs before it accepts anything
 NEEDS = {"shipbob": ("webhook_secrets",), "shipmonk": ("webhook_username", "webhook_password")}
@@ -180,12 +181,14 @@ def shipbob(token: str):
 
 @bp.post("/shipmonk/<token>")
 def shipmonk(token: str):
-    """ShipMonk's Shipment Notification: one call per shipment, one tracking number per
-    package, proven by the HTTP Basic auth set on the account.
+    """ShipMonk's ``orderShipmentNotification`` (one call per shipment, one tracking number
+    per package) and ``orderStatusChange`` (the whole order, on every change of its
+    ``processing_status``: a hold or Action Required is the house's problem with the
+    order), proven by the HTTP Basic auth set on the account.
 
-    :raise 404: no ShipMonk account has this token
+    :raise 404: no ShipMonk account has this token, or the order is not one of its
     :raise 401: wrong or missing Basic auth
-    :raise 400: unreadable body, no order key or no tracked package
+    :raise 400: unreadable body, no order key, or a notification without tracked packages
     """
     account = _account("shipmonk", token)
     adapter = adapter_for(account)
@@ -194,20 +197,34 @@ def shipmonk(token: str):
             auth.username or "", auth.password or ""):
         raise Refused(401, "The Basic auth user name or password is wrong.")
     body = _json_object(request.get_data())
-    info = _read(adapter.notification_tracking, body, "a ShipMonk shipment notification")
-    if not (info.key or info.house_reference) or not info.packages:
+    status_change = "processing_status" in body
+    if status_change:
+        info = _read(adapter.status_change_tracking, body, "a ShipMonk order")
+        event_id = "status:" + hashlib.sha256(
+            f"{info.key}|{body.get('processing_status')}|{body.get('updated_at')}".encode()
+        ).hexdigest()
+    else:
+        info = _read(adapter.notification_tracking, body, "a ShipMonk shipment notification")
+        numbers = ",".join(sorted(p.tracking_number for p in info.packages))
+        event_id = "packages:" + hashlib.sha256(f"{info.key}|{numbers}".encode()).hexdigest()
+    if not info.key or not (info.packages or status_change):
         raise Refused(400, "The notification needs order_key and packages with tracking "
                            "numbers.")
-    numbers = ",".join(sorted(p.tracking_number for p in info.packages))
-    event_id = (f"shipment:{body['shipment_id']}" if body.get("shipment_id") else
-                "packages:" + hashlib.sha256(f"{info.key}|{numbers}".encode()).hexdigest())
     if _seen("shipmonk", event_id):
         return _ok(REPEAT)
     found = _fulfillments(account.id, [info])
     if not found:
-        raise Refused(404, "The notification names no order of this account.")
+        raise Refused(404, "The call names no order of this account.")
+    if not (info.packages or info.problem):
+        return _ok(f"ShipMonk order {info.key} is {body.get('processing_status')}; "
+                   "nothing to change.")
     title = account.title
-    return _apply_once("shipmonk", event_id, account.id, found, lambda: _record(found, title))
+    if info.packages:
+        return _apply_once("shipmonk", event_id, account.id, found,
+                           lambda: _record(found, title))
+    [fid] = found
+    return _apply_once("shipmonk", event_id, account.id, found,
+                       lambda: _note(fid, info.problem.message, title))
 
 
 # ------------------------------------------------------------------ proving and reading
@@ -364,6 +381,13 @@ def _exception(fid: int, shipment: dict[str, Any], actor: str) -> str:
     note = f"ShipBob shipment {shipment.get('id', '?')} is in exception: {what}"
     db.session.execute(update(Fulfillment).where(Fulfillment.id == fid)
                        .values(carrier_exception=note[:2000]))
+    rules.record(fid, source=SOURCE, actor=actor, detail=note[:1000], status=_status(fid))
+    return note
+
+
+def _note(fid: int, note: str, actor: str) -> str:
+    """What the house says is wrong with an order it holds: a note on its timeline; the
+    status stays (polling's house-problem rules decide Failed or held)."""
     rules.record(fid, source=SOURCE, actor=actor, detail=note[:1000], status=_status(fid))
     return note
 
