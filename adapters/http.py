@@ -128,6 +128,14 @@ def parse_time(value: Any) -> datetime | None:
     return moment
 
 
+def utc_iso(moment: datetime) -> str:
+    """Our naive-UTC time as an RFC 3339 ``date-time`` with its offset, as houses whose
+    documents say ``format: date-time`` read it."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.isoformat(timespec="seconds")
+
+
 def _not_sent(exc: requests.ConnectionError) -> bool:
     """True when the connection was never made, so the house cannot have the request."""
     if isinstance(exc, requests.ConnectTimeout):

@@ -19,7 +19,7 @@ is proven by HTTP Basic auth (``webhook_auth_ok``).
 from __future__ import annotations
 
 import hmac
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any, Sequence
 
 import requests
@@ -49,6 +49,7 @@ from adapters.http import (
     read_json,
     reason_for,
     refusal_error,
+    utc_iso,
 )
 
 API = "/v1/integrations"
@@ -83,13 +84,6 @@ def _shipmonk_time(value: Any) -> datetime | None:
             return None
         value = str(value.get("date", "")).replace(" ", "T")
     return parse_time(value)
-
-
-def _utc_iso(moment: datetime) -> str:
-    """Our naive-UTC time as ShipMonk's ``date-time`` (RFC 3339, with its offset)."""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.isoformat(timespec="seconds")
 
 
 class ShipMonkHouse(HouseAdapter):
@@ -161,7 +155,7 @@ class ShipMonkHouse(HouseAdapter):
             "store_id": self.store_id,
             "order_key": order.key,
             "order_number": order.order_number,
-            "ordered_at": _utc_iso(order.order_date),
+            "ordered_at": utc_iso(order.order_date),
             "order_status": "unfulfilled",
             # the ship profile's house code: the service as this store's shipping mapping names it
             "requested_shipping_service": order.ship_method or "Standard",

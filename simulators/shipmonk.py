@@ -31,9 +31,9 @@ Guessed (ShipMonk documents no error bodies; houses.md gives the rate limit):
   order that has shipped or was cancelled, 500 ``Internal server error.``;
 - 100,000 requests a minute per key in fixed windows; over it 429 with ``Retry-After`` as an
   HTTP date (rounded up to the whole second);
-- the warehouse looks at a new order ``process_delay`` seconds after it arrives (0 here:
-  on the next read; ``POST /_control/processing {"delay"}`` changes it) or when told
-  (``POST /_control/process {"key"}``, answering the ``orderStatusChange`` body);
+- the warehouse looks at a new order ``process_delay`` seconds after it arrives (0: at the
+  next read) or when told (``POST /_control/process {"key"}`` answers the
+  ``orderStatusChange`` body; see ``simulators.common``);
 - ``POST /_control/ship`` answers the order and, under ``notification``, the
   ``orderShipmentNotification`` body for the shipment; ``POST /_control/ship-notification``
   does the same with ``shipped_at`` as the legacy date object. ShipMonk reports no
@@ -90,8 +90,6 @@ class ShipMonkHouse(SimulatedHouse):
         super().__init__(**options)
         self.api_key = api_key
         self.store_ids = store_ids
-        self.clock = options.get("clock", time.monotonic)
-        self.process_delay = 0.0
         self.reset()
 
     def reset(self) -> None:
@@ -99,9 +97,6 @@ class ShipMonkHouse(SimulatedHouse):
             super().reset()
             #: (store_id, order_key) -> the order as GET /orders shows it
             self.orders: dict[tuple[int, str], dict[str, Any]] = {}
-            #: (store_id, order_key) -> house clock time the warehouse looks at the order
-            self.due: dict[tuple[int, str], float] = {}
-            self.process_delay = 0.0
 
     # ------------------------------------------------------------ gate
 
@@ -149,7 +144,7 @@ class ShipMonkHouse(SimulatedHouse):
             order.update(order_status="onHold", processing_status="on_hold")
         else:
             order.update(order_status=wanted, processing_status=UNPROCESSED)
-            self.due[slot] = self.clock() + self.process_delay
+            self.schedule(body["order_key"])
         return ("Order was created." if created else "Order was updated."), 200
 
     def _new(self, body: dict[str, Any]) -> dict[str, Any]:
@@ -190,19 +185,12 @@ class ShipMonkHouse(SimulatedHouse):
                        residential=True)
         return address
 
-    def process_due(self) -> None:
-        """The warehouse looks at every order whose time has come."""
-        now = self.clock()
-        for slot, due in list(self.due.items()):
-            if due <= now:
-                self.process(slot)
-
-    def process(self, slot: tuple[int, str]) -> dict[str, Any]:
+    def process(self, key: str) -> dict[str, Any]:
         """Submit the order to the warehouse, or hold it the way ShipMonk does: Action
         Required for an unknown SKU or an undeliverable address, back-order for short stock.
         Returns the ``orderStatusChange`` body."""
-        self.due.pop(slot, None)
-        order = self.orders[slot]
+        self.due.pop(key, None)
+        order = self.orders[self.find_slot(key)]
         if order["processing_status"] != UNPROCESSED:
             return order
         ship_to = order["ship_to"] or {}
@@ -237,9 +225,8 @@ class ShipMonkHouse(SimulatedHouse):
 
     def ship(self, key: str, packages: list[dict[str, Any]],
              shipped_at_object: bool = False) -> dict[str, Any]:
-        slot = self.find_slot(key)
-        self.process(slot)
-        order = self.orders[slot]
+        self.process(key)
+        order = self.orders[self.find_slot(key)]
         if order["order_status"] != "unfulfilled" or order["processing_status"] != "submitted":
             raise ValueError(f"Order {key} is {order['order_status']} / "
                              f"{order['processing_status']}: only a submitted order ships.")
@@ -346,20 +333,6 @@ def create_app(*, api_key: str = "sm-api-key", store_ids: tuple[int, ...] = (700
         if request.args.get("sortOrder") == "DESC":
             rows.reverse()
         return {"status": 200, "data": {"orders": rows[(page - 1) * size:page * size]}}
-
-    @app.post("/_control/processing")
-    def processing():
-        house.process_delay = float(request.get_json(force=True).get("delay", 0))
-        return {"delay": house.process_delay}
-
-    @app.post("/_control/process")
-    def process_now():
-        with house.lock:
-            try:
-                slot = house.find_slot(request.get_json(force=True)["key"])
-            except LookupError as exc:
-                return json_error(404, {"error": str(exc).strip("'\"")})
-            return house.process(slot)
 
     @app.post("/_control/ship-notification")
     def ship_with_object_date():

@@ -42,6 +42,8 @@ class HouseCase:
     expected_tracking: frozenset[str] = field(default_factory=frozenset)
     #: whether the house reports deliveries itself
     reports_delivery: bool = False
+    #: the case's name in test ids (default: the adapter's key)
+    label: str = ""
     #: whether the house accepts an order with an unknown SKU, short stock or a bad address
     #: and then holds it or raises an exception (tracking reports ``problem``), as real
     #: houses do, rather than refusing the create call
@@ -65,16 +67,18 @@ HOUSE_CASES = [
         expected_tracking=frozenset({"1Z999AA10000000001", "1Z999AA10000000002"}),
         reports_delivery=True,
     ),
-    HouseCase(
-        ShipBobHouse, shipbob.create_app, api_path="/1.0",
-        credentials={"token": "sb-personal-access-token", "channel_id": "401"},
-        bad_credentials={"token": "expired-token", "channel_id": "401"},
-        wrong_account={"token": "sb-personal-access-token", "channel_id": "402"},
+    *(HouseCase(
+        ShipBobHouse, shipbob.create_app, label=f"shipbob-{version}",
+        credentials={"token": "sb-personal-access-token", "channel_id": "401",
+                     "api_version": version},
+        bad_credentials={"token": "expired-token", "channel_id": "401", "api_version": version},
+        wrong_account={"token": "sb-personal-access-token", "channel_id": "402",
+                       "api_version": version},
         several_packages=({"tracking_number": "9400100000000000000001"},
                           {"tracking_number": "9400100000000000000002"}),
         expected_tracking=frozenset({"9400100000000000000001", "9400100000000000000002"}),
-        reports_delivery=True,
-    ),
+        reports_delivery=True, accepts_bad_orders=True,
+    ) for version in ("2026-01", "1.0")),
     HouseCase(
         ShipMonkHouse, shipmonk.create_app,
         credentials={"api_key": "sm-api-key", "store_id": "7001"},
@@ -137,7 +141,7 @@ def clock() -> FakeClock:
     return FakeClock()
 
 
-@pytest.fixture(params=HOUSE_CASES, ids=lambda case: case.adapter.key)
+@pytest.fixture(params=HOUSE_CASES, ids=lambda case: case.label or case.adapter.key)
 def house(request, clock):
     case: HouseCase = request.param
     app = case.create_app(clock=clock)

@@ -310,21 +310,73 @@ def test_shipbob_refuses_a_repeated_reference_on_the_same_channel_only(sb, serve
         assert response.status_code == 201
 
 
-@pytest.mark.parametrize("change, field", [
+@pytest.mark.parametrize("version", ["1.0", "2026-01"])
+@pytest.mark.parametrize("change, status, detail, named", [
     ({"products": [{"reference_id": "NOPE", "name": "x", "quantity": 1}]},
-     "Products[0].ReferenceId"),
+     "Exception", "ProductNotFound", "NOPE"),
     ({"products": [{"reference_id": "GADGET-2", "name": "x", "quantity": 201}]},
-     "Products[0].Quantity"),
+     "Exception", "OutOfStock", "GADGET-2"),
     ({"recipient": {"name": "A", "address": {"address1": "1 Main", "city": "Chicago",
                                              "country": "US", "zip_code": "00000"}}},
-     "Recipient.Address.ZipCode"),
-])
-def test_shipbob_refuses_what_its_warehouse_cannot_fill(sb, change, field):
+     "OnHold", "InvalidAddress", "00000"),
+], ids=["unknown-product", "short-stock", "bad-zip"])
+def test_shipbob_accepts_what_its_warehouse_cannot_fill_and_then_raises_it(
+        sb, version, change, status, detail, named):
     root, house = sb
-    response = requests.post(f"{root}/order", json=sb_order(**change), headers=SB_HEADERS,
-                             timeout=5)
-    assert response.status_code == 422 and list(response.json()) == [field]
+    root = root.removesuffix("/1.0")
+    requests.post(f"{root}/_control/processing", json={"delay": 60}, timeout=5)
+    created = requests.post(f"{root}/{version}/order", json=sb_order(**change),
+                            headers=SB_HEADERS, timeout=5)
+    assert created.status_code == 201 and created.json()["status"] == "Processing"
+    order_id = created.json()["id"]
+    raised = requests.post(f"{root}/_control/process", json={"key": "F-1"}, timeout=5).json()
+    assert raised["status"] == status and raised["status_details"][0]["name"] == detail
+    assert named in raised["status_details"][0]["description"]
+    [shipment] = requests.get(f"{root}/{version}/order/{order_id}/shipment",
+                              headers=SB_HEADERS, timeout=5).json()
+    assert shipment == raised
+
+
+def test_shipbob_2026_01_answers_a_request_its_document_refuses_with_a_field_map(sb):
+    root, house = sb
+    root = root.removesuffix("/1.0") + "/2026-01"
+    response = requests.post(f"{root}/order", json=sb_order(purchase_date="yesterday"),
+                             headers=SB_HEADERS, timeout=5)
+    assert response.status_code == 400 and "purchase_date" in response.json()
     assert house.orders == {}
+    listed = requests.get(f"{root}/order", params={"Limit": "many"}, headers=SB_HEADERS,
+                          timeout=5)
+    assert listed.status_code == 400 and "Limit" in listed.json()
+
+
+def test_shipbob_2026_01_reads_query_names_in_any_case(sb):
+    root, _ = sb
+    root = root.removesuffix("/1.0") + "/2026-01"
+    for reference in ("F-1", "F-2", "F-3"):
+        requests.post(f"{root}/order", json=sb_order(reference), headers=SB_HEADERS, timeout=5)
+    for name, limit in (("ReferenceIds", "Limit"), ("referenceids", "limit"),
+                        ("REFERENCEIDS", "LIMIT")):
+        listed = requests.get(f"{root}/order", params={name: "F-1,F-3", limit: "1"},
+                              headers=SB_HEADERS, timeout=5)
+        assert [o["reference_id"] for o in listed.json()] == ["F-1"]
+        assert "Page=2" in listed.headers["next-page"]
+
+
+def test_shipbob_2026_01_answers_full_models_and_cancels_with_a_colon(sb):
+    root, _ = sb
+    root = root.removesuffix("/1.0") + "/2026-01"
+    order = requests.post(f"{root}/order", json=sb_order(), headers=SB_HEADERS,
+                          timeout=5).json()
+    schemas = shipbob.CONTRACT.document["components"]["schemas"]
+    assert set(order) == set(schemas["Orders.OrderViewModel"]["properties"])
+    assert set(order["shipments"][0]) == set(schemas["Orders.ShipmentViewModel"]["properties"])
+    channels = requests.get(f"{root}/channel", headers=SB_HEADERS, timeout=5).json()
+    assert [c["id"] for c in channels["items"]] == [401, 402]
+    cancelled = requests.post(f"{root}/order/{order['id']}:cancel", headers=SB_HEADERS,
+                              timeout=5).json()
+    assert cancelled["status"] == "Success" and cancelled["order"]["status"] == "Cancelled"
+    assert requests.post(f"{root}/order/{order['id']}/cancel", headers=SB_HEADERS,
+                         timeout=5).status_code == 404
 
 
 def test_shipbob_rate_limit_slides_and_says_when_to_retry(sb, clock):
