@@ -9,6 +9,15 @@ import pytest
 
 from adapters.base import Accepted, AdapterError, FailureReason, Rejected, SentOrder, Transient
 
+#: orders a warehouse cannot fill as sent, the reason support has to fix, and what the
+#: house's words must name
+BAD_ORDERS = pytest.mark.parametrize("change, reason, named", [
+    ({"sku": "NO-SUCH-SKU"}, FailureReason.SKU, "NO-SUCH-SKU"),
+    ({"sku": "SOLDOUT-1"}, FailureReason.STOCK, "SOLDOUT-1"),
+    ({"quantity": 900}, FailureReason.STOCK, "WIDGET-1"),
+    ({"postal_code": "1234"}, FailureReason.ADDRESS, "1234"),
+], ids=["unknown-sku", "sold-out", "short-stock", "bad-zip"])
+
 
 def sent(order, outcome) -> SentOrder:
     return SentOrder(order.key, outcome.house_reference, order.order_number)
@@ -77,12 +86,7 @@ def test_does_a_timeout_after_the_house_accepted_leave_one_order(house, make_ord
     assert house.creations() == {order.key: 1}
 
 
-@pytest.mark.parametrize("change, reason, named", [
-    ({"sku": "NO-SUCH-SKU"}, FailureReason.SKU, "NO-SUCH-SKU"),
-    ({"sku": "SOLDOUT-1"}, FailureReason.STOCK, "SOLDOUT-1"),
-    ({"quantity": 900}, FailureReason.STOCK, "WIDGET-1"),
-    ({"postal_code": "1234"}, FailureReason.ADDRESS, "1234"),
-], ids=["unknown-sku", "sold-out", "short-stock", "bad-zip"])
+@BAD_ORDERS
 def test_is_a_refusal_rejected_with_its_reason_and_the_house_words(house, make_order, change,
                                                                       reason, named):
     if house.case.accepts_bad_orders:
@@ -95,12 +99,7 @@ def test_is_a_refusal_rejected_with_its_reason_and_the_house_words(house, make_o
     assert house.creations() == {}
 
 
-@pytest.mark.parametrize("change, reason, named", [
-    ({"sku": "NO-SUCH-SKU"}, FailureReason.SKU, "NO-SUCH-SKU"),
-    ({"sku": "SOLDOUT-1"}, FailureReason.STOCK, "SOLDOUT-1"),
-    ({"quantity": 900}, FailureReason.STOCK, "WIDGET-1"),
-    ({"postal_code": "1234"}, FailureReason.ADDRESS, "1234"),
-], ids=["unknown-sku", "sold-out", "short-stock", "bad-zip"])
+@BAD_ORDERS
 def test_is_a_bad_order_accepted_then_reported_as_the_houses_problem(house, make_order, change,
                                                                     reason, named):
     """Real houses take a bad order and then hold it or raise an exception on it: the first
