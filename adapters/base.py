@@ -40,10 +40,18 @@ class CredentialField:
     default: str = ""
     #: shown under "Advanced settings" rather than with the main credentials
     advanced: bool = False
+    #: the value of an account saved before the field existed (None: ``default``)
+    stored_default: str | None = None
 
     @property
     def secret(self) -> bool:
         return self.kind is FieldKind.SECRET
+
+    def stored(self, credentials: dict[str, str]) -> str:
+        """This field's value in an account's stored credentials."""
+        if self.name in credentials:
+            return credentials[self.name]
+        return self.default if self.stored_default is None else self.stored_default
 
     def check(self, value: str) -> str | None:
         """Return the message to show next to this field, or None when ``value`` is fine."""

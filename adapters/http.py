@@ -18,9 +18,11 @@ account's own API origin and without following redirects.
 """
 from __future__ import annotations
 
+import math
 import re
 import time
 from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
 from typing import Any, Callable, Sequence
 from urllib.parse import urlsplit
 
@@ -115,6 +117,14 @@ def parse_time(value: Any) -> datetime | None:
     if moment.tzinfo is not None:
         moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
     return moment
+
+
+def utc_iso(moment: datetime) -> str:
+    """Our naive-UTC time as an RFC 3339 ``date-time`` with its offset, as houses whose
+    documents say ``format: date-time`` read it."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.isoformat(timespec="seconds")
 
 
 def _not_sent(exc: requests.ConnectionError) -> bool:
@@ -289,6 +299,24 @@ class HouseSession:
                 return seconds
         found = re.search(r"in (\d+(?:\.\d+)?) seconds", response.text)
         return float(found.group(1)) if found else default
+
+
+def _seconds_from(value: str | None) -> float | None:
+    """A ``Retry-After`` value as seconds from now: a number of seconds, or an HTTP date
+    (RFC 9110; ShipMonk sends one), rounded up so a wait is never too short."""
+    if not value:
+        return None
+    try:
+        return max(float(value), 0.0)
+    except ValueError:
+        pass
+    try:
+        moment = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if moment.tzinfo is None:
+        return None
+    return float(max(math.ceil(moment.timestamp() - time.time()), 0))
 
 
 def read_json(response: requests.Response, house: str) -> Any:

@@ -87,6 +87,7 @@ def read_shipstation(adapter, headers: Mapping[str, str], raw: bytes) -> Webhook
 SHIPBOB_ACTIONS = {"order.shipped": WebhookAction.TRACKING,
                    "order.shipment.delivered": WebhookAction.DELIVERED,
                    "order.shipment.exception": WebhookAction.EXCEPTION,
+                   "order.shipment.on_hold": WebhookAction.EXCEPTION,
                    "order.shipment.cancelled": WebhookAction.CANCELLED}
 
 
@@ -120,18 +121,28 @@ def read_shipbob(adapter, headers: Mapping[str, str], raw: bytes) -> WebhookCall
 
 
 def read_shipmonk(adapter, headers: Mapping[str, str], raw: bytes) -> WebhookCall:
-    """ShipMonk's Shipment Notification: one call per shipment, one tracking number per
-    package, proven by the HTTP Basic auth set on the account."""
+    """ShipMonk's ``orderShipmentNotification`` (one call per shipment, one tracking number
+    per package) and ``orderStatusChange`` (the whole order, on every change of its
+    ``processing_status``: a hold or Action Required is the house's problem with the
+    order), proven by the HTTP Basic auth set on the account."""
     auth = basic_auth(headers)
     if auth is None or not adapter.webhook_auth_ok(*auth):
         raise WebhookRefused(401, "The Basic auth user name or password is wrong.")
     body = json_object(raw)
-    info = parsed(adapter.notification_tracking, body, "a ShipMonk shipment notification")
-    if not (info.key or info.house_reference) or not info.packages:
+    status_change = "processing_status" in body
+    if status_change:
+        info = parsed(adapter.status_change_tracking, body, "a ShipMonk order")
+        event_id = "status:" + hashlib.sha256(
+            f"{info.key}|{body.get('processing_status')}|{body.get('updated_at')}".encode()
+        ).hexdigest()
+    else:
+        info = parsed(adapter.notification_tracking, body, "a ShipMonk shipment notification")
+        numbers = ",".join(sorted(p.tracking_number for p in info.packages))
+        event_id = "packages:" + hashlib.sha256(f"{info.key}|{numbers}".encode()).hexdigest()
+    if not info.key or not (info.packages or status_change):
         raise WebhookRefused(400, "The notification needs order_key and packages with "
                                   "tracking numbers.")
-    numbers = ",".join(sorted(p.tracking_number for p in info.packages))
-    event_id = (f"shipment:{body['shipment_id']}" if body.get("shipment_id") else
-                "packages:" + hashlib.sha256(f"{info.key}|{numbers}".encode()).hexdigest())
     return WebhookCall(event_id, WebhookAction.TRACKING, lambda: [info],
-                       not_ours="The notification names no order of this account.")
+                       note=f"ShipMonk order {info.key} is {body.get('processing_status')}; "
+                            "nothing to change.",
+                       not_ours="The call names no order of this account.")

@@ -15,6 +15,9 @@ then calls ``install(app, house)``. Control hooks (JSON in, JSON out, never rate
 - ``POST /_control/ship`` ``{"key": ..., "packages": [{"tracking_number", "carrier",
   "service", ...}]}`` and ``POST /_control/deliver`` ``{"key", "tracking_number"}``;
 - ``GET /_control/creations``: ``{key: number of orders created under it}``;
+- ``POST /_control/processing`` ``{"delay": seconds}``: how long after an order arrives the
+  warehouse looks at it (houses that hold bad orders: ``process``); 0, the default, means at
+  the next read; ``POST /_control/process`` ``{"key"}``: look at it now;
 - ``GET /_control/contract-violations``: the answers this simulator gave that broke its house's
   document (see below).
 
@@ -35,6 +38,7 @@ import threading
 import time
 from collections import Counter, deque
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import Any, Callable
 
 from flask import Blueprint, Flask, Response, g, jsonify, request
@@ -55,6 +59,11 @@ _POSTAL_CODES = {
 }
 
 log = logging.getLogger(__name__)
+
+
+def utcnow() -> datetime:
+    """Now, timezone-aware in UTC: the simulators write their houses' timestamps from it."""
+    return datetime.now(timezone.utc)
 
 
 def postal_code_ok(country: str, code: str) -> bool:
@@ -205,6 +214,11 @@ class SimulatedHouse(ABC):
         self.creations: Counter[str] = Counter()
         #: answers that broke the house's document (kept across ``reset``, reported by ``stop``)
         self.contract_violations: list[str] = []
+        self.clock = clock
+        #: seconds after its arrival the warehouse looks at an order (``process``)
+        self.process_delay = 0.0
+        #: our key -> house clock time the warehouse looks at that order
+        self.due: dict[str, float] = {}
 
     def reset(self) -> None:
         with self.lock:
@@ -212,6 +226,8 @@ class SimulatedHouse(ABC):
             self.creations.clear()
             self.faults.clear()
             self.limiter.reset()
+            self.due.clear()
+            self.process_delay = 0.0
 
     def stock_problem(self, sku: str, quantity: int) -> str | None:
         """"unknown" for a SKU the warehouse does not carry, "stock" when it holds fewer
@@ -249,6 +265,22 @@ class SimulatedHouse(ABC):
     def deliver(self, key: str, tracking_number: str) -> dict[str, Any]:
         """Record delivery of one package, where the house reports deliveries."""
         raise ValueError("This house reports no deliveries; carriers do.")
+
+    def schedule(self, key: str) -> None:
+        """Have the warehouse look at the order under ``key`` once ``process_delay`` passed."""
+        self.due[key] = self.clock() + self.process_delay
+
+    def process_due(self) -> None:
+        """The warehouse looks at every order whose time has come (call before a read)."""
+        now = self.clock()
+        for key, due in list(self.due.items()):
+            if due <= now:
+                self.process(key)
+
+    def process(self, key: str) -> dict[str, Any]:
+        """The warehouse looks at the order under ``key``: it goes on, or is held the way the
+        house holds a bad order. Returns what the house's webhook for that change carries."""
+        raise ValueError("This house does not hold orders.")
 
     def contract_path(self, req) -> str | None:
         """The path of ``req`` as the house's document spells it, or None for a request
@@ -293,16 +325,16 @@ def install(app: Flask, house: SimulatedHouse) -> Flask:
         g.rate = decision = house.limiter.hit(caller)
         if not decision.allowed:
             return house.too_many_requests(decision)
-        if house.contract is not None:
-            g.contract_path = path = house.contract_path(request)
-            if path is not None:
-                headers = dict(request.headers)
-                headers.update(request.environ.get(UNDERSCORE_HEADERS, {}))
-                problems = house.contract.request_problems(
-                    request.method, path, query=house.contract_query(request), headers=headers,
-                    body=request.get_data(cache=True), content_type=request.content_type)
-                if problems:
-                    return house.contract_error(problems)
+        path = house.contract_path(request) if house.contract is not None else None
+        if path is not None:
+            headers = dict(request.headers)
+            headers.update(request.environ.get(UNDERSCORE_HEADERS, {}))
+            problems = house.contract.request_problems(
+                request.method, path, query=house.contract_query(request), headers=headers,
+                body=request.get_data(cache=True), content_type=request.content_type)
+            if problems:
+                return house.contract_error(problems)
+            g.contract_path = path  # the answer to a conforming request is checked too
         return None
 
     @app.after_request
@@ -379,6 +411,16 @@ def _control_blueprint(house: SimulatedHouse) -> Blueprint:
         body = request.get_json(force=True)
         with house.lock:
             return house.deliver(body["key"], body["tracking_number"])
+
+    @bp.post("/processing")
+    def processing():
+        house.process_delay = float(request.get_json(force=True).get("delay", 0))
+        return {"delay": house.process_delay}
+
+    @bp.post("/process")
+    def process():
+        with house.lock:
+            return house.process(request.get_json(force=True)["key"])
 
     @bp.get("/creations")
     def creations():

@@ -290,6 +290,50 @@ class Contract:
         self._raise_for(self._validator(f"/components/schemas/{component}", False), value,
                         f"{self.name}: {component}")
 
+    def blank(self, component: str) -> Any:
+        """An instance of ``components/schemas/<component>`` with every property present and
+        nothing in it: null where the schema allows null, [] for arrays, a blank object for
+        objects, else the first enum value or the type's zero. A simulator fills in what it
+        knows, so its answers carry every property the document lists."""
+        return self._blank({"$ref": f"#/components/schemas/{component}"})
+
+    def _blank(self, schema: dict) -> Any:
+        while "$ref" in schema:
+            schema = self._resolve_in(self.document, schema["$ref"].lstrip("#"))
+        if "allOf" in schema:
+            merged: dict = {}
+            for part in schema["allOf"]:
+                value = self._blank(part)
+                if isinstance(value, dict):
+                    merged.update(value)
+            return merged
+        choices = schema.get("anyOf") or schema.get("oneOf")
+        if choices:
+            if any(c.get("type") == "null" for c in choices):
+                return None
+            return self._blank(choices[0])
+        kind = schema.get("type")
+        if isinstance(kind, list):
+            if "null" in kind or schema.get("nullable"):
+                return None
+            kind = kind[0]
+        if schema.get("nullable"):
+            return None
+        if "enum" in schema:
+            return schema["enum"][0]
+        if kind == "object" or "properties" in schema:
+            return {name: self._blank(part)
+                    for name, part in schema.get("properties", {}).items()}
+        return {"array": [], "string": "", "integer": 0, "number": 0.0,
+                "boolean": False}.get(kind)
+
+    @staticmethod
+    def _resolve_in(document: dict, pointer: str) -> dict:
+        node = document
+        for part in pointer.strip("/").split("/"):
+            node = node[part.replace("~1", "/").replace("~0", "~")]
+        return node
+
     def webhook_schema_pointer(self, name: str) -> str:
         """The JSON pointer of webhook ``name``'s payload schema in the webhook document: an
         OpenAPI 3.1 ``webhooks`` entry, or an AsyncAPI channel (2.x ``subscribe.message``,
@@ -310,10 +354,7 @@ class Contract:
         return f"{pointer}/payload" if "payload" in message else ""
 
     def _resolve(self, pointer: str) -> dict:
-        node = self.webhook_document
-        for part in pointer.strip("/").split("/"):
-            node = node[part.replace("~1", "/").replace("~0", "~")]
-        return node
+        return self._resolve_in(self.webhook_document, pointer)
 
     def check_webhook(self, name: str, payload: Any) -> None:
         """Raise ``ContractViolation`` if webhook ``name``'s ``payload`` breaks the webhook

@@ -86,7 +86,7 @@ def account_form(adapter_cls, account=None, formdata=None, base: type = AccountF
             if spec.kind is FieldKind.SECRET:
                 continue
             field = form[PREFIX + spec.name]
-            value = stored.get(spec.name, spec.default)
+            value = spec.stored(stored)
             field.data = value in ("1", "true", "on") if spec.kind is FieldKind.CHECKBOX else value
     return form
 

@@ -114,3 +114,45 @@ def test_does_shipmonk_accept_only_its_configured_basic_auth():
     assert not unset.webhook_auth_ok("", "")
     spec = next(f for f in ShipMonkHouse.fields if f.name == "webhook_password")
     assert spec.check("short") and spec.check("x" * 16) is None and spec.check("") is None
+
+
+@pytest.mark.parametrize("shipped_at", [
+    "2025-03-05T10:00:00+00:00",
+    {"date": "2025-03-05 10:00:00.000000", "timezone": "UTC", "timezone_type": 3},
+], ids=["string", "php-object"])
+def test_does_shipmonk_read_a_notifications_service_and_either_shipped_at(shipped_at):
+    body = {"order_key": "F-1", "carrier": "UPS", "service": "Ground", "shipped_at": shipped_at,
+            "packages": [{"tracking_number": "1Z1"}, {"tracking_number": None}]}
+    info = ShipMonkHouse.notification_tracking(body)
+    assert info.key == "F-1" and [p.tracking_number for p in info.packages] == ["1Z1"]
+    assert info.packages[0].ship_method == "Ground"
+    assert info.packages[0].shipped_at == datetime(2025, 3, 5, 10, 0)
+
+
+def test_is_a_shipmonk_date_object_in_another_zone_not_guessed():
+    body = {"order_key": "F-1", "carrier": "UPS", "service": "Ground",
+            "shipped_at": {"date": "2025-03-05 10:00:00.000000", "timezone": "America/New_York",
+                           "timezone_type": 3},
+            "packages": [{"tracking_number": "1Z1"}]}
+    assert ShipMonkHouse.notification_tracking(body).packages[0].shipped_at is None
+
+
+@pytest.mark.parametrize("change, reason, final, words", [
+    ({"actions_required": {"item_mapping": True}, "processing_status": "unable_to_submit"},
+     "sku", True, "item mapping"),
+    ({"actions_required": {"address": True}, "processing_status": "unable_to_submit"},
+     "address", True, "60607"),
+    ({"processing_status": "backorder",
+      "items": [{"sku": "W-1", "products": [{"sku": "W-1", "backordered_quantity": 2}]}]},
+     "stock", False, "W-1 (2 back-ordered)"),
+    ({"processing_status": "on_hold", "order_status": "onHold"}, "held", False, "on_hold"),
+], ids=["item-mapping", "address", "backorder", "on-hold"])
+def test_does_a_shipmonk_status_change_name_the_houses_problem(change, reason, final, words):
+    order = {"order_key": "F-1", "order_number": "#1", "order_status": "unfulfilled",
+             "processing_status": "submitted", "packages": [], "items": [],
+             "ship_to": {"street1": "1 Main", "city": "Chicago", "zip": "60607"},
+             "actions_required": {}}
+    adapter = ShipMonkHouse({"api_key": "k", "store_id": "1"})
+    assert adapter.status_change_tracking(order).problem is None
+    problem = adapter.status_change_tracking({**order, **change}).problem
+    assert (problem.reason, problem.final) == (reason, final) and words in problem.message

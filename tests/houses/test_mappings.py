@@ -197,12 +197,14 @@ def test_does_deleting_a_profile_ask_first_and_free_its_products(admin, app, acc
 HELD = {  # where each simulator keeps the service and the item SKUs of an order
     "shipstation": lambda o: (o["requestedShippingService"], [i["sku"] for i in o["items"]]),
     "shipbob": lambda o: (o["shipping_method"], [p["reference_id"] for p in o["products"]]),
-    "shipmonk": lambda o: (o["shipping_method"], [i["sku"] for i in o["items"]]),
+    "shipmonk": lambda o: (o["requested_shipping_service"], [i["sku"] for i in o["items"]]),
 }
 
 
 def _held_order(sim, key):
     house = sim.app.extensions["house"]
+    if sim.key == "shipmonk":
+        return house.orders[house.find_slot(key)]
     return house.find_by_key(key) if sim.key == "shipstation" else house.find(key)
 
 
