@@ -103,14 +103,15 @@ def receive(kind: str, token: str):
     found = _fulfillments(account_id, call.tracking())
     if not found:
         raise WebhookRefused(404, call.not_ours)
+    if call.action is WebhookAction.TRACKING and not any(
+            info.packages or info.problem for info in found.values()):
+        return _ok(call.note)  # nothing to apply, so nothing to remember
     return _apply_once(kind, call.event_id, account_id, found,
                        partial(_apply, call, found, title, house))
 
 
 def _apply(call: WebhookCall, found: dict[int, TrackingInfo], actor: str, house: str) -> str:
     if call.action is WebhookAction.TRACKING:
-        if not any(info.packages or info.problem for info in found.values()):
-            return call.note
         return _record(found, actor)
     outcomes = []
     for fid, info in found.items():

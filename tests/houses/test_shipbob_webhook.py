@@ -245,7 +245,7 @@ def test_is_a_cancel_after_shipping_only_noted(app, shipped, clock):
 def test_is_an_unused_topic_acknowledged_without_a_change(app, shipped, clock):
     resource = shipped.sim.app.extensions["house"].find(shipped.reference)
     before = counts(app)
-    headers, body = signed_delivery("order.shipment.on_hold", resource, NEW_SECRET,
+    headers, body = signed_delivery("return.created", resource, NEW_SECRET,
                                     timestamp=_unix(clock))
     response = _post(app, shipped.token, headers, body)
     assert response.status_code == 200 and "not used" in response.json["outcome"]
