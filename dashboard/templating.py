@@ -9,6 +9,7 @@ from flask import request, url_for
 from adapters.carriers.detect import tracking_url
 from dashboard.clock import now
 from dashboard.services.tracking import carrier_name, source_name
+from dashboard import status as statuses
 from dashboard.status import Status
 
 
@@ -53,5 +54,5 @@ def _carrier_name(carrier_key: str | None) -> str:
 def init_app(app) -> None:
     app.jinja_env.filters.update(status_label=_status_label, when=_when, money=_money, ago=_ago,
                                  carrier_name=_carrier_name)
-    app.jinja_env.globals.update(Status=Status, url_with=_url_with, tracking_url=tracking_url,
-                                 source_name=source_name)
+    app.jinja_env.globals.update(Status=Status, statuses=statuses, url_with=_url_with,
+                                 tracking_url=tracking_url, source_name=source_name)
