@@ -8,6 +8,8 @@ from faults.conftest import RUN_SIZE
 from faults.figures import census, report
 from testkit import bulk_hold
 
+pytestmark = pytest.mark.slow  # each test runs processes or thousands of orders
+
 POINTS = ["before_claim_commit", "after_claim", "after_http", "before_outcome_commit"]
 
 

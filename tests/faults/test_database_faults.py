@@ -9,6 +9,8 @@ from sqlalchemy.exc import OperationalError
 from faults.figures import census, report
 from testkit import bulk_hold
 
+pytestmark = pytest.mark.slow  # each test runs processes or thousands of orders
+
 
 def _drop_connection(db):
     """Kill this session's database connection for real on PostgreSQL; on SQLite, where

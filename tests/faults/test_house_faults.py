@@ -3,6 +3,8 @@ random: orders wait in Hold, none is Failed, all are sent once the house recover
 import random
 from datetime import timedelta
 
+import pytest
+
 from faults.conftest import RUN_SIZE
 from faults.figures import census, report
 from simulators.common import Fault
@@ -44,6 +46,7 @@ def _held(app):
                              .where(Fulfillment.status == "hold"))
 
 
+@pytest.mark.slow
 def test_house_down_for_a_whole_run(app, shipstation, clock):
     ids = bulk_hold(app, shipstation.account, "WIDGET-1", RUN_SIZE, clock())
     _set_base_url(app, shipstation.account, "http://127.0.0.1:9")  # nothing listens there
@@ -63,6 +66,7 @@ def test_house_down_for_a_whole_run(app, shipstation, clock):
     assert after["duplicated"] == 0 and after["at_house"] == RUN_SIZE
 
 
+@pytest.mark.slow
 def test_slow_house_and_accept_then_timeout(app, shipstation, clock):
     """A timeout after the house may have accepted is settled by lookup, never by a
     blind resend."""
@@ -87,6 +91,7 @@ def test_slow_house_and_accept_then_timeout(app, shipstation, clock):
     assert after["duplicated"] == 0
 
 
+@pytest.mark.slow
 def test_random_5xx_and_429(app, shipstation, clock):
     rng = random.Random(20261128)
     ids = bulk_hold(app, shipstation.account, "WIDGET-1", RUN_SIZE, clock())

@@ -11,6 +11,8 @@ from faults.figures import census, report
 from jobs.schedule import SCHEDULES
 from testkit import bulk_hold
 
+pytestmark = pytest.mark.slow  # each test runs processes or thousands of orders
+
 EXPECTED = sorted(entry.id for entry in SCHEDULES)
 
 

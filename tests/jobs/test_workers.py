@@ -78,6 +78,7 @@ def test_send_at_once_accounts_queue_a_job_on_order_creation(app, redis_conn, sa
     assert statuses[f1][0] == "pending" and statuses[f2][0] == "hold"
 
 
+@pytest.mark.slow
 def test_two_worker_processes_send_each_fulfillment_once(app, redis_conn, sandbox_account,
                                                          product, clock, spawn):
     from dashboard.services.queue import enqueue_dispatch
@@ -157,6 +158,7 @@ def test_the_hourly_job_is_at_quarter_past_in_utc(app, redis_conn):
     assert times["periodic-tracking"].minute % 15 == 0
 
 
+@pytest.mark.slow
 def test_worker_and_scheduler_commands_run(app, redis_conn, spawn):
     """The scheduler process registers the schedules on start (and a second one keeps one
     of each); the worker starts and drains in burst mode."""
