@@ -6,10 +6,10 @@ then calls ``install(app, house)``. Control hooks (JSON in, JSON out, never rate
 
 - ``POST /_control/reset``: forget every order, counter, fault and rate-limit hit;
 - ``POST /_control/fail`` ``{"mode": "error"|"slow"|"timeout_after_accept", "count": 1,
-  "status": 500, "delay": 2.0}``: the next ``count`` API requests answer with the house's
-  server error, are held ``delay`` seconds before being handled, or are handled and then
-  held ``delay`` seconds before the answer leaves (a client timeout after the house
-  accepted);
+  "status": 500, "delay": 2.0, "operation": null}``: the next ``count`` API requests (to
+  the route named ``operation`` only, when given) answer with the house's server error, are
+  held ``delay`` seconds before being handled, or are handled and then held ``delay``
+  seconds before the answer leaves (a client timeout after the house accepted);
 - ``POST /_control/rate-limit`` ``{"enabled": true, "limit": 40, "window": 60}``;
 - ``POST /_control/stock`` ``{"SKU": quantity, ...}``: set what the warehouse holds;
 - ``POST /_control/ship`` ``{"key": ..., "packages": [{"tracking_number", "carrier",
@@ -136,6 +136,8 @@ class Fault:
     count: int = 1
     status: int = 500
     delay: float = 2.0
+    #: only requests to this route (its endpoint's name) meet the fault; None: any request
+    operation: str | None = None
 
 
 class Faults:
@@ -159,11 +161,12 @@ class Faults:
         with self._lock:
             self._armed = None
 
-    def take(self) -> Fault | None:
-        """The fault for this request, if one is armed; uses one of its count."""
+    def take(self, operation: str | None = None) -> Fault | None:
+        """The fault for this request to ``operation``, if one is armed for it; uses one of
+        its count."""
         with self._lock:
             fault = self._armed
-            if fault is None:
+            if fault is None or fault.operation not in (None, operation):
                 return None
             fault.count -= 1
             if fault.count == 0:
@@ -259,7 +262,8 @@ def install(app: Flask, house: SimulatedHouse) -> Flask:
             return None
         if house.latency:
             time.sleep(house.latency)
-        g.fault = fault = house.faults.take()
+        operation = request.url_rule.endpoint.rpartition(".")[2] if request.url_rule else None
+        g.fault = fault = house.faults.take(operation)
         if fault and fault.mode == "error":
             return house.server_error(fault.status)
         if fault and fault.mode == "slow":
@@ -307,7 +311,8 @@ def _control_blueprint(house: SimulatedHouse) -> Blueprint:
         body = request.get_json(force=True)
         house.faults.arm(Fault(mode=body.get("mode", ""), count=int(body.get("count", 1)),
                                status=int(body.get("status", 500)),
-                               delay=float(body.get("delay", 2.0))))
+                               delay=float(body.get("delay", 2.0)),
+                               operation=body.get("operation")))
         return {"ok": True}
 
     @bp.post("/rate-limit")
