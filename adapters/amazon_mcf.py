@@ -25,7 +25,8 @@ Standard, Expedited or Priority, else the account's choice.
 
 Tracking reads ``getFulfillmentOrder``: each shipped package with its tracking number and
 carrier; packages carried by Amazon's own carrier (AMZL), which no carrier tracker of ours
-follows, are followed with ``getPackageTrackingDetails`` for the delivery date. Amazon's
+follows, carry what ``getPackageTrackingDetails`` says of them (``Package.house_status``,
+and the delivery date), so the house moves them to Shipped and Delivered. Amazon's
 ``Unfulfillable`` and ``Invalid`` statuses are a final ``HouseProblem`` (the reason from a
 fresh preview of the order), ``Cancelled`` a cancellation.
 
@@ -46,6 +47,7 @@ import requests
 from adapters.base import (
     Accepted,
     AdapterError,
+    CarrierStatus,
     CredentialField,
     FailureReason,
     FieldKind,
@@ -98,6 +100,17 @@ RATE_LIMIT_RETRIES = 3
 TOKEN_MARGIN = 60
 #: carrier codes of Amazon's own delivery network
 AMAZON_CARRIERS = re.compile(r"AMZ|AMAZON", re.IGNORECASE)
+#: Amazon's package tracking statuses (``CurrentStatus``) as our carrier statuses
+PACKAGE_STATUSES = {
+    "IN_TRANSIT": CarrierStatus.IN_TRANSIT, "OUT_FOR_DELIVERY": CarrierStatus.IN_TRANSIT,
+    "DELAYED": CarrierStatus.IN_TRANSIT, "DELIVERY_ATTEMPTED": CarrierStatus.IN_TRANSIT,
+    "AVAILABLE_FOR_PICKUP": CarrierStatus.IN_TRANSIT, "DELIVERED": CarrierStatus.DELIVERED,
+    "PICKUP_SUCCESSFUL": CarrierStatus.DELIVERED, "RETURNING": CarrierStatus.RETURNED,
+    "RETURNED": CarrierStatus.RETURNED, "RETURN_RECEIVED_IN_FC": CarrierStatus.RETURNED,
+    "UNDELIVERABLE": CarrierStatus.EXCEPTION, "CUSTOMER_ACTION": CarrierStatus.EXCEPTION,
+}
+#: the tracking event "Package delivered"
+DELIVERED_EVENT = "EVENT_301"
 #: what Amazon's preview reason codes mean for support
 _REASONS = ((FailureReason.SKU, ("sku", "asin", "listing")),
             (FailureReason.STOCK, ("inventory", "stock", "quantity")),
@@ -206,7 +219,7 @@ class AmazonMCFHouse(HouseAdapter):
             if exc.reason is FailureReason.CREDENTIALS:
                 raise HouseCallFailed(
                     "Login with Amazon refused the LWA client identifier and secret "
-                    f"({exc}); copy both again from your app's LWA credentials.",
+                    f"(HTTP {exc.status}); copy both again from your app's LWA credentials.",
                     transient=False, reason=FailureReason.CREDENTIALS, status=exc.status
                 ) from exc
             raise HouseCallFailed(str(exc), transient=exc.transient,
@@ -442,24 +455,31 @@ class AmazonMCFHouse(HouseAdapter):
                 if not number:
                     continue
                 carrier = package.get("carrierCode") or ""
-                delivered_at = (self._delivered_at(package["packageNumber"])
-                                if AMAZON_CARRIERS.match(carrier) else None)
-                packages.append(Package(number, carrier=carrier, ship_method=speed,
-                                        shipped_at=shipped_at, delivered_at=delivered_at))
+                fields = {"tracking_number": number, "carrier": carrier, "ship_method": speed,
+                          "shipped_at": shipped_at}
+                packages.append(self._own_carrier(package, **fields)
+                                if AMAZON_CARRIERS.match(carrier) else Package(**fields))
         return TrackingInfo(sent.key, sent.house_reference, tuple(packages))
 
-    def _delivered_at(self, package_number: int) -> datetime | None:
-        """When Amazon's own carrier delivered the package, or None while it travels."""
+    def _own_carrier(self, package: dict[str, Any], **fields: Any) -> Package:
+        """A package of Amazon's own carrier, where Amazon's package tracking puts it."""
         response = self._call("getPackageTrackingDetails", "GET", "/tracking",
-                              params={"packageNumber": package_number})
+                              params={"packageNumber": package["packageNumber"]})
         if response.status_code != 200:
-            return None  # tracking not there yet: the package is followed at the next check
+            # no tracking yet: the package waits for its first scan, asked again next time
+            return Package(**fields, house_status=CarrierStatus.PRE_TRANSIT,
+                           house_status_detail="Amazon has no tracking for it yet.")
         details = _json(response).get("payload") or {}
-        if details.get("currentStatus") != "DELIVERED":
-            return None
-        dates = [parse_time(e.get("eventDate")) for e in details.get("trackingEvents") or ()
-                 if e.get("eventCode") == "EVENT_301"]
-        return max((d for d in dates if d), default=None) or self.clock()
+        current = details.get("currentStatus") or "UNKNOWN"
+        status = PACKAGE_STATUSES.get(current, CarrierStatus.PRE_TRANSIT)
+        words = details.get("currentStatusDescription") or current.replace("_", " ").lower()
+        delivered_at = None
+        if status is CarrierStatus.DELIVERED:
+            dates = [parse_time(e.get("eventDate")) for e in details.get("trackingEvents") or ()
+                     if e.get("eventCode") == DELIVERED_EVENT]
+            delivered_at = max((d for d in dates if d), default=None) or self.clock()
+        return Package(**fields, delivered_at=delivered_at, house_status=status,
+                       house_status_detail=words)
 
     def _problem(self, status: str, order: dict[str, Any], payload: dict[str, Any]
                  ) -> HouseProblem:
