@@ -40,6 +40,11 @@ class Simulator:
         return self.root + API_PATHS[self.key]
 
     @property
+    def house(self):
+        """The simulated house's state (orders, counters, Amazon's model violations)."""
+        return self.app.extensions["house"]
+
+    @property
     def token_url(self) -> str:
         """Login with Amazon's token endpoint, where the simulator serves one."""
         return self.root + "/auth/o2/token"

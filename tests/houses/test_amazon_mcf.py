@@ -28,20 +28,6 @@ def sim(simulator):
     assert running.house.violations == []
 
 
-def _house(running):
-    return running.app.extensions["house"]
-
-
-@pytest.fixture
-def simulator(simulator):
-    """The houses' ``simulator`` fixture, with a ``house`` handle on Amazon's state."""
-    def start(key):
-        running = simulator(key)
-        running.house = _house(running)
-        return running
-    return start
-
-
 def _credentials(sim, **changes) -> dict[str, str]:
     return {**CREDENTIALS["amazon_mcf"], "base_url": sim.api_url, "token_url": sim.token_url,
             **changes}
