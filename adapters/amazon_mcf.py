@@ -66,7 +66,7 @@ from adapters.base import (
 from adapters.http import HouseCallFailed, HouseSession, error_message, parse_time, reason_for
 
 API = "/fba/outbound/2020-07-01"
-LWA_TOKEN_URL = "https://api.amazon.com/auth/o2/token"
+LWA_TOKEN_URL = "https://api.amazon.com/auth/o2/token"  # noqa: S105 - a URL, not a secret
 ENDPOINTS = {"na": "https://sellingpartnerapi-na.amazon.com",
              "eu": "https://sellingpartnerapi-eu.amazon.com",
              "fe": "https://sellingpartnerapi-fe.amazon.com"}

@@ -56,7 +56,6 @@ from __future__ import annotations
 import hmac
 import re
 import secrets
-import threading
 import time
 import uuid
 from collections import Counter
@@ -70,7 +69,9 @@ from werkzeug.middleware.dispatcher import DispatcherMiddleware
 
 from simulators.common import (
     RateDecision,
+    RateLimiter,
     SimulatedHouse,
+    control_blueprint,
     install,
     json_error,
     main,
@@ -129,7 +130,7 @@ class PlanDecision(RateDecision):
     rate: float = 0.0
 
 
-class UsagePlans:
+class UsagePlans(RateLimiter):
     """Amazon's usage plans: one token bucket per (caller, operation), ``burst`` tokens deep,
     refilled at ``rate`` a second. The caller names the operation after a ``|``. The
     ``/_control/rate-limit`` hook's ``limit`` per ``window`` becomes a bucket of ``limit``
@@ -137,30 +138,24 @@ class UsagePlans:
 
     def __init__(self, plans: dict[str, tuple[float, int]], *, enabled: bool,
                  clock: Callable[[], float]):
+        # the documented default plan (2 requests/s, burst 30) in the base class's terms
+        super().__init__(30, 15.0, enabled=enabled, clock=clock)
         self.plans = dict(plans)
-        self.enabled = enabled
-        self.clock = clock
-        self.limit: int | None = None
-        self.window: float | None = None
+        #: caller -> (tokens left, when counted)
         self._buckets: dict[str, tuple[float, float]] = {}
-        self._lock = threading.Lock()
-        self.allowed = self.refused = 0
 
     def configure(self, *, enabled: bool | None = None, limit: int | None = None,
                   window: float | None = None) -> None:
+        super().configure(enabled=enabled, limit=limit, window=window)
         with self._lock:
-            if enabled is not None:
-                self.enabled = enabled
             if limit is not None and window is not None:
-                self.limit, self.window = int(limit), float(window)
-                self.plans = {name: (self.limit / self.window, self.limit)
-                              for name in self.plans}
+                self.plans = {name: (limit / window, int(limit)) for name in self.plans}
             self._buckets.clear()
 
     def reset(self) -> None:
+        super().reset()
         with self._lock:
             self._buckets.clear()
-            self.allowed = self.refused = 0
 
     def hit(self, caller: str) -> PlanDecision:
         operation = caller.rpartition("|")[2]
@@ -201,7 +196,8 @@ class AmazonMCFHouse(SimulatedHouse):
         with self.lock:
             super().reset()
             self.orders: dict[str, dict[str, Any]] = {}
-            #: package number -> (order key, package, tracking state)
+            #: package number -> {"key": the order's, "package": as the order shows it,
+            #: "shipDate", "status": its CurrentStatus, "deliveredDate"}
             self.packages: dict[int, dict[str, Any]] = {}
             #: access token -> when it expires (on ``clock``)
             self.tokens: dict[str, float] = {}
@@ -292,10 +288,10 @@ class AmazonMCFHouse(SimulatedHouse):
         problem = self.stock_problem(sku, quantity)
         return {"unknown": ["InvalidSKU"], "stock": ["InventoryUnavailable"]}.get(problem, [])
 
-    def marketplace(self, body_or_args) -> str | None:
-        """The marketplace a request names (the seller's first when it names none), or None
-        when the seller does not sell there."""
-        wanted = body_or_args.get("marketplaceId") or self.marketplaces[0]
+    def marketplace(self, named) -> str | None:
+        """The marketplace a request's body or query names (the seller's first when it names
+        none), or None when the seller does not sell there."""
+        wanted = named.get("marketplaceId") or self.marketplaces[0]
         return wanted if wanted in self.marketplaces else None
 
     # ------------------------------------------------------------ operations
@@ -572,15 +568,7 @@ def create_app(*, client_id: str = "amzn1.application-oa2-client.crm",
     api = Blueprint("fulfillment_outbound", __name__, url_prefix=API)
     _check_traffic(house, api)
 
-    control = Blueprint("amazon_control", __name__, url_prefix="/_control")
-
-    @control.errorhandler(LookupError)
-    def _unknown(exc):
-        return json_error(404, {"error": str(exc).strip("'\"")})
-
-    @control.errorhandler(ValueError)
-    def _bad(exc):
-        return json_error(400, {"error": str(exc)})
+    control = control_blueprint("amazon_control")
 
     @control.post("/advance")
     def advance():
@@ -607,12 +595,19 @@ def create_app(*, client_id: str = "amzn1.application-oa2-client.crm",
         with house.lock:
             return {"operations": dict(house.calls), "tokens_granted": house.grants}
 
+    @api.before_request
+    def _sellers_marketplace():
+        """The marketplace a request names (in its body or query) must be the seller's."""
+        named = request.get_json(silent=True) if request.method in ("POST", "PUT") \
+            else request.args
+        g.marketplace = house.marketplace(named or {})
+        if g.marketplace is None:
+            return invalid_input(f"The seller is not registered in marketplace "
+                                 f"{named['marketplaceId']}.")
+        return None
+
     @api.get("/features")
     def getFeatures():  # noqa: N802 - the endpoint is the model's operationId
-        marketplace = house.marketplace(request.args)
-        if marketplace is None:
-            return invalid_input(f"The seller is not registered in marketplace "
-                                 f"{request.args['marketplaceId']}.")
         return {"payload": {"features": [
             {"featureName": "BLANK_BOX", "featureDescription": "Ship in non-Amazon branded "
                                                                "packaging.",
@@ -623,23 +618,13 @@ def create_app(*, client_id: str = "amzn1.application-oa2-client.crm",
 
     @api.post("/fulfillmentOrders/preview")
     def getFulfillmentPreview():  # noqa: N802
-        body = request.get_json()
-        marketplace = house.marketplace(body)
-        if marketplace is None:
-            return invalid_input(f"The seller is not registered in marketplace "
-                                 f"{body['marketplaceId']}.")
         with house.lock:
-            return house.preview(marketplace, body)
+            return house.preview(g.marketplace, request.get_json())
 
     @api.post("/fulfillmentOrders")
     def createFulfillmentOrder():  # noqa: N802
-        body = request.get_json()
-        marketplace = house.marketplace(body)
-        if marketplace is None:
-            return invalid_input(f"The seller is not registered in marketplace "
-                                 f"{body['marketplaceId']}.")
         with house.lock:
-            refusal = house.create(marketplace, body)
+            refusal = house.create(g.marketplace, request.get_json())
         return refusal or {}
 
     @api.get("/fulfillmentOrders/<sellerFulfillmentOrderId>")

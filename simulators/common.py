@@ -290,8 +290,10 @@ def install(app: Flask, house: SimulatedHouse) -> Flask:
     return app
 
 
-def _control_blueprint(house: SimulatedHouse) -> Blueprint:
-    bp = Blueprint("control", __name__, url_prefix="/_control")
+def control_blueprint(name: str) -> Blueprint:
+    """A blueprint of control hooks under ``/_control/``: an unknown order (LookupError)
+    answers 404, a bad request (ValueError) 400, each with ``{"error": ...}``."""
+    bp = Blueprint(name, __name__, url_prefix="/_control")
 
     @bp.errorhandler(LookupError)
     def _unknown(exc):
@@ -300,6 +302,12 @@ def _control_blueprint(house: SimulatedHouse) -> Blueprint:
     @bp.errorhandler(ValueError)
     def _bad(exc):
         return json_error(400, {"error": str(exc)})
+
+    return bp
+
+
+def _control_blueprint(house: SimulatedHouse) -> Blueprint:
+    bp = control_blueprint("control")
 
     @bp.post("/reset")
     def reset():

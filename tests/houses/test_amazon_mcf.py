@@ -11,12 +11,19 @@ from decimal import Decimal
 
 import pytest
 import requests
+from houses_kit import CREDENTIALS, fulfillment, shipments, timeline
 from sqlalchemy import select
 
 from adapters.amazon_mcf import AmazonMCFHouse
-from adapters.base import (Accepted, Address, AdapterError, FailureReason, OrderLine,
-                           OrderPayload, SentOrder)
-from houses_kit import CREDENTIALS, fulfillment, shipments, timeline
+from adapters.base import (
+    Accepted,
+    AdapterError,
+    Address,
+    FailureReason,
+    OrderLine,
+    OrderPayload,
+    SentOrder,
+)
 
 
 @pytest.fixture
@@ -137,7 +144,7 @@ def test_does_an_unfulfillable_preview_fail_the_order_before_any_create(
 
 @pytest.mark.parametrize("changes, words", [
     ({}, "succeeded"),
-    ({"cred_refresh_token": "Atzr|revoked"}, "refused the refresh token"),
+    ({"cred_refresh_token": "Atzr|revoked"}, "refused the refresh token"),  # noqa: S106
     ({"cred_client_secret": "not-the-secret"}, "refused the LWA client identifier and secret"),
     ({"cred_marketplace_id": "A1F83G8C2ARO7P"}, "refused marketplace A1F83G8C2ARO7P"),
 ], ids=["good", "bad-refresh-token", "bad-client", "wrong-marketplace"])
@@ -154,8 +161,9 @@ def test_does_test_connection_say_plainly_what_is_wrong(app, admin, sim, changes
 def test_is_the_activate_form_checked_before_anything_is_saved(app, admin, sim):
     from dashboard.extensions import db
     from dashboard.models import HouseAccount
-    response = _activate(admin, sim, cred_client_id="my-app", cred_refresh_token="token",
-                         cred_shipping_speed="Overnight")
+    wrong = {"cred_client_id": "my-app", "cred_refresh_token": "token",
+             "cred_shipping_speed": "Overnight"}
+    response = _activate(admin, sim, **wrong)
     page = response.get_data(as_text=True)
     assert response.status_code == 400
     assert "amzn1.application-oa2-client" in page and "starts with Atzr|" in page

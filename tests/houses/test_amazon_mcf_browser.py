@@ -6,10 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from rq import Queue, SimpleWorker
-
 from browser.conftest import live_server, page  # noqa: F401 (fixtures)
 from houses_kit import CREDENTIALS
+from rq import Queue, SimpleWorker
 from testkit import PASSWORD
 
 pytestmark = pytest.mark.browser
