@@ -37,6 +37,7 @@ when it is empty; a 429, which names no time, is waited out one token at a time.
 """
 from __future__ import annotations
 
+import logging
 import re
 import time
 from datetime import datetime
@@ -64,6 +65,8 @@ from adapters.base import (
     url_validator,
 )
 from adapters.http import HouseCallFailed, HouseSession, error_message, parse_time, reason_for
+
+log = logging.getLogger(__name__)
 
 API = "/fba/outbound/2020-07-01"
 LWA_TOKEN_URL = "https://api.amazon.com/auth/o2/token"  # noqa: S105 - a URL, not a secret
@@ -100,12 +103,13 @@ RATE_LIMIT_RETRIES = 3
 TOKEN_MARGIN = 60
 #: carrier codes of Amazon's own delivery network
 AMAZON_CARRIERS = re.compile(r"AMZ|AMAZON", re.IGNORECASE)
-#: Amazon's package tracking statuses (``CurrentStatus``) as our carrier statuses
+#: Amazon's package tracking statuses (``CurrentStatus``) as our carrier statuses; the
+#: others (``UNKNOWN``, the ``PICKUP_…`` ones of return pickups) say nothing new
 PACKAGE_STATUSES = {
     "IN_TRANSIT": CarrierStatus.IN_TRANSIT, "OUT_FOR_DELIVERY": CarrierStatus.IN_TRANSIT,
     "DELAYED": CarrierStatus.IN_TRANSIT, "DELIVERY_ATTEMPTED": CarrierStatus.IN_TRANSIT,
     "AVAILABLE_FOR_PICKUP": CarrierStatus.IN_TRANSIT, "DELIVERED": CarrierStatus.DELIVERED,
-    "PICKUP_SUCCESSFUL": CarrierStatus.DELIVERED, "RETURNING": CarrierStatus.RETURNED,
+    "RETURNING": CarrierStatus.RETURNED,
     "RETURNED": CarrierStatus.RETURNED, "RETURN_RECEIVED_IN_FC": CarrierStatus.RETURNED,
     "UNDELIVERABLE": CarrierStatus.EXCEPTION, "CUSTOMER_ACTION": CarrierStatus.EXCEPTION,
 }
@@ -471,7 +475,7 @@ class AmazonMCFHouse(HouseAdapter):
                            house_status_detail="Amazon has no tracking for it yet.")
         details = _json(response).get("payload") or {}
         current = details.get("currentStatus") or "UNKNOWN"
-        status = PACKAGE_STATUSES.get(current, CarrierStatus.PRE_TRANSIT)
+        status = PACKAGE_STATUSES.get(current, CarrierStatus.UNKNOWN)
         words = details.get("currentStatusDescription") or current.replace("_", " ").lower()
         delivered_at = None
         if status is CarrierStatus.DELIVERED:
@@ -490,9 +494,13 @@ class AmazonMCFHouse(HouseAdapter):
                  for i in payload.get("fulfillmentOrderItems") or ()]
         reason, words = FailureReason.REJECTED, ""
         if items and order.get("destinationAddress"):
-            reason, words = self._preview_problem(order["destinationAddress"], items,
-                                                  order.get("shippingSpeedCategory")
-                                                  or "Standard")
+            try:
+                reason, words = self._preview_problem(order["destinationAddress"], items,
+                                                      order.get("shippingSpeedCategory")
+                                                      or "Standard")
+            except AdapterError as exc:  # the status alone still says the order is lost
+                log.warning("Amazon's preview of %s failed: %s", order.get(
+                    "sellerFulfillmentOrderId"), exc)
             reason = reason if words else FailureReason.REJECTED
         meaning = {"Unfulfillable": "no sellable inventory was found for its items",
                    "Invalid": "its address or inventory could not be validated"}[status]
