@@ -151,6 +151,10 @@ class AmazonMCFHouse(HouseAdapter):
     mode = "push"
     batch_size = 1
     default_base_url = ENDPOINTS["na"]
+    simulator = "simulators.amazon_mcf"
+    #: Amazon posts no webhooks to a seller's own system (its notifications go to SQS or
+    #: EventBridge): the tracking check asks it
+    webhook = None
     fields = (
         CredentialField("client_id", "LWA client identifier",
                         help="Seller Central → Apps and Services → Develop Apps → your app → "

@@ -37,7 +37,7 @@ def amazon(app):
 def test_a_kill_between_create_and_record_leaves_one_order_at_amazon(app, amazon, child,
                                                                       product, place, clock):
     from dashboard.clock import utcnow
-    from dashboard.dispatch import dispatch
+    from dashboard.services.dispatch import dispatch
     from dashboard.extensions import db
     from dashboard.models import Fulfillment
     account_id, house = amazon

@@ -77,7 +77,7 @@ def test_does_an_mcf_order_travel_from_hold_to_delivered(app, admin, sim, produc
                                                          clock):
     """Hold → Pending (previewed, then created) → Pending Shipment (Amazon's package) →
     Shipped and Delivered on Amazon's own carrier's tracking."""
-    from dashboard.tracking import check_carriers, check_houses
+    from dashboard.services.tracking import check_carriers, check_houses
     from jobs.dispatch import send_now
     assert _activate(admin, sim).status_code == 302
     account_id = _account_id(app)
@@ -140,6 +140,33 @@ def test_does_an_unfulfillable_preview_fail_the_order_before_any_create(
     assert words in timeline(app, fid)[-1][3]
     assert "createFulfillmentOrder" not in _operations(sim)
     assert sim.house.creations == {}
+
+
+@pytest.mark.parametrize("status, stock, reason, words", [
+    ("Unfulfillable", 0, "stock", "InventoryUnavailable"),
+    ("Invalid", None, "rejected", "could not be validated"),
+], ids=["unfulfillable", "invalid"])
+def test_does_an_order_amazon_gives_up_on_after_create_end_failed(
+        app, sim, house_account, product, place, clock, status, stock, reason, words):
+    """Amazon took the order, then marked it Unfulfillable or Invalid: the next house check
+    moves it to Failed with the typed reason and Amazon's words (``house_problems``)."""
+    from dashboard.services.tracking import check_houses
+    from jobs.dispatch import send_now
+    account_id, _ = house_account("amazon_mcf", sim.api_url, token_url=sim.token_url)
+    _, [fid] = place([(product("WIDGET-1", account_id=account_id), 1)])
+    with app.app_context():
+        assert send_now(account_id=account_id)["sent"] == 1
+    record = fulfillment(app, fid)
+    sim.control("status", {"key": record.reference, "status": status})
+    if stock is not None:
+        sim.control("stock", {"WIDGET-1": stock})
+    clock.advance(minutes=6)
+    with app.app_context():
+        check_houses()
+    record = fulfillment(app, fid)
+    assert (record.status, record.failure_reason) == ("failed", reason)
+    assert words in timeline(app, fid)[-1][3] and status in timeline(app, fid)[-1][3]
+    assert shipments(app, fid) == {}
 
 
 @pytest.mark.parametrize("changes, words", [
