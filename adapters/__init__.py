@@ -5,6 +5,7 @@ raises ``UnknownAdapter``: a missing adapter is an error, never a silent ``None`
 """
 from __future__ import annotations
 
+from adapters.amazon_mcf import AmazonMCFHouse
 from adapters.base import CarrierTracker, HouseAdapter, PullHouse, WebhookSpec
 from adapters.carriers import DHLExpressTracker, FedExTracker, UPSTracker, USPSTracker
 from adapters.pull import ShipMonkPullHouse, ShipWorksHouse
@@ -25,8 +26,9 @@ def _by_key(*classes):
 
 
 #: every house the product supports, in the order the listing shows them
-HOUSES: dict[str, HouseClass] = _by_key(ShipStationHouse, ShipBobHouse, ShipMonkHouse, SandboxHouse,
-                                        ShipWorksHouse, ShipMonkPullHouse)
+HOUSES: dict[str, HouseClass] = _by_key(ShipStationHouse, ShipBobHouse, ShipMonkHouse,
+                                        AmazonMCFHouse, SandboxHouse, ShipWorksHouse,
+                                        ShipMonkPullHouse)
 
 #: every carrier whose tracking API we read
 CARRIERS: dict[str, type[CarrierTracker]] = _by_key(USPSTracker, UPSTracker, FedExTracker,

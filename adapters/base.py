@@ -183,6 +183,11 @@ class Package:
     shipped_at: datetime | None = None
     #: the house's own delivery information, where it has some
     delivered_at: datetime | None = None
+    #: where the house follows the package on its own carrier (Amazon's AMZL), which no
+    #: carrier tracker of ours covers: where it is (and the house's words for it); None
+    #: leaves the package to its carrier's tracker
+    house_status: CarrierStatus | None = None
+    house_status_detail: str = ""
 
 
 @dataclass(frozen=True)

@@ -81,7 +81,7 @@ def reason_for(text: str) -> FailureReason:
 def error_message(response: requests.Response) -> str:
     """One sentence from whatever error body the house sent: ``message``/``Message``,
     ``ExceptionMessage``, problem-detail ``title`` and ``errors``/``ModelState`` maps
-    (field names kept, they say what is wrong), or the raw text."""
+    (field names kept, they say what is wrong), Amazon's ``errors`` list, or the raw text."""
     try:
         body = response.json()
     except ValueError:
@@ -99,6 +99,9 @@ def error_message(response: requests.Response) -> str:
             for field, messages in details.items():
                 text = "; ".join(messages) if isinstance(messages, list) else str(messages)
                 parts.append(f"{field}: {text}" if field else text)
+        elif isinstance(details, list):  # Amazon's [{"code", "message", "details"}]
+            parts.extend(" ".join(str(e[k]) for k in ("message", "details") if e.get(k))
+                         for e in details if isinstance(e, dict))
     elif isinstance(body, list):
         parts.extend(str(item) for item in body)
     return " ".join(parts) or f"HTTP {response.status_code} {response.reason}"
@@ -198,10 +201,11 @@ class HouseSession:
         self.session.headers.update({"Accept": "application/json", **(headers or {})})
 
     def call(self, method: str, path: str, *, json: Any = None,
-             params: dict[str, Any] | Sequence[tuple[str, Any]] | None = None
-             ) -> requests.Response:
-        """Send one request; raises ``HouseCallFailed`` as the module docstring says."""
-        return self._request(method, self.base_url + path, json=json, params=params)
+             params: dict[str, Any] | Sequence[tuple[str, Any]] | None = None,
+             data: dict[str, str] | None = None) -> requests.Response:
+        """Send one request (a JSON body, or a form in ``data``); raises ``HouseCallFailed``
+        as the module docstring says."""
+        return self._request(method, self.base_url + path, json=json, params=params, data=data)
 
     def get_own_url(self, url: str, *, params: dict[str, Any] | None = None,
                     house_hosts: re.Pattern[str] | None = None) -> requests.Response:
@@ -222,11 +226,11 @@ class HouseSession:
         return response
 
     def _request(self, method: str, url: str, *, json: Any = None, params: Any = None,
-                 allow_redirects: bool = True) -> requests.Response:
+                 data: Any = None, allow_redirects: bool = True) -> requests.Response:
         self._wait_for_refill()
         self._sent_at = time.monotonic()
         try:
-            response = self.session.request(method, url, json=json, params=params,
+            response = self.session.request(method, url, json=json, params=params, data=data,
                                             timeout=self.timeout,
                                             allow_redirects=allow_redirects)
         except requests.ConnectionError as exc:

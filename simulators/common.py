@@ -6,10 +6,10 @@ then calls ``install(app, house)``. Control hooks (JSON in, JSON out, never rate
 
 - ``POST /_control/reset``: forget every order, counter, fault and rate-limit hit;
 - ``POST /_control/fail`` ``{"mode": "error"|"slow"|"timeout_after_accept", "count": 1,
-  "status": 500, "delay": 2.0}``: the next ``count`` API requests answer with the house's
-  server error, are held ``delay`` seconds before being handled, or are handled and then
-  held ``delay`` seconds before the answer leaves (a client timeout after the house
-  accepted);
+  "status": 500, "delay": 2.0, "operation": null}``: the next ``count`` API requests (to
+  the route named ``operation`` only, when given) answer with the house's server error, are
+  held ``delay`` seconds before being handled, or are handled and then held ``delay``
+  seconds before the answer leaves (a client timeout after the house accepted);
 - ``POST /_control/rate-limit`` ``{"enabled": true, "limit": 40, "window": 60}``;
 - ``POST /_control/stock`` ``{"SKU": quantity, ...}``: set what the warehouse holds;
 - ``POST /_control/ship`` ``{"key": ..., "packages": [{"tracking_number", "carrier",
@@ -150,6 +150,8 @@ class Fault:
     count: int = 1
     status: int = 500
     delay: float = 2.0
+    #: only requests to this route (its endpoint's name) meet the fault; None: any request
+    operation: str | None = None
 
 
 class Faults:
@@ -173,11 +175,12 @@ class Faults:
         with self._lock:
             self._armed = None
 
-    def take(self) -> Fault | None:
-        """The fault for this request, if one is armed; uses one of its count."""
+    def take(self, operation: str | None = None) -> Fault | None:
+        """The fault for this request to ``operation``, if one is armed for it; uses one of
+        its count."""
         with self._lock:
             fault = self._armed
-            if fault is None:
+            if fault is None or fault.operation not in (None, operation):
                 return None
             fault.count -= 1
             if fault.count == 0:
@@ -314,7 +317,8 @@ def install(app: Flask, house: SimulatedHouse) -> Flask:
             return None
         if house.latency:
             time.sleep(house.latency)
-        g.fault = fault = house.faults.take()
+        operation = request.url_rule.endpoint.rpartition(".")[2] if request.url_rule else None
+        g.fault = fault = house.faults.take(operation)
         if fault and fault.mode == "error":
             return house.server_error(fault.status)
         if fault and fault.mode == "slow":
@@ -362,8 +366,10 @@ def install(app: Flask, house: SimulatedHouse) -> Flask:
     return app
 
 
-def _control_blueprint(house: SimulatedHouse) -> Blueprint:
-    bp = Blueprint("control", __name__, url_prefix="/_control")
+def control_blueprint(name: str) -> Blueprint:
+    """A blueprint of control hooks under ``/_control/``: an unknown order (LookupError)
+    answers 404, a bad request (ValueError) 400, each with ``{"error": ...}``."""
+    bp = Blueprint(name, __name__, url_prefix="/_control")
 
     @bp.errorhandler(LookupError)
     def _unknown(exc):
@@ -372,6 +378,12 @@ def _control_blueprint(house: SimulatedHouse) -> Blueprint:
     @bp.errorhandler(ValueError)
     def _bad(exc):
         return json_error(400, {"error": str(exc)})
+
+    return bp
+
+
+def _control_blueprint(house: SimulatedHouse) -> Blueprint:
+    bp = control_blueprint("control")
 
     @bp.post("/reset")
     def reset():
@@ -383,7 +395,8 @@ def _control_blueprint(house: SimulatedHouse) -> Blueprint:
         body = request.get_json(force=True)
         house.faults.arm(Fault(mode=body.get("mode", ""), count=int(body.get("count", 1)),
                                status=int(body.get("status", 500)),
-                               delay=float(body.get("delay", 2.0))))
+                               delay=float(body.get("delay", 2.0)),
+                               operation=body.get("operation")))
         return {"ok": True}
 
     @bp.post("/rate-limit")

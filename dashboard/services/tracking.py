@@ -25,6 +25,7 @@ from dashboard.extensions import db
 from dashboard.models import Fulfillment, FulfillmentEvent, HouseAccount, Shipment
 from dashboard.services.carrier_accounts import CarrierTrackers
 from dashboard.services.house_accounts import adapter_for
+from dashboard.services.house_followed import ask_houses
 from dashboard.services.house_problems import CLEARED, apply_problems, release_held
 from dashboard.status import Status
 
@@ -203,9 +204,13 @@ def record_packages(shipped: dict[int, TrackingInfo], *, source: str, actor: str
             shipment_rows.append({
                 "fulfillment_id": fid, "tracking_number": package.tracking_number[:64],
                 "carrier": carrier, "ship_method": package.ship_method[:80],
-                "shipped_at": package.shipped_at or at, "carrier_status": "pre_transit",
-                "carrier_detail": "", "delivered_at": package.delivered_at,
-                "status_source": "house" if package.delivered_at else "",
+                "shipped_at": package.shipped_at or at,
+                "carrier_status": (package.house_status.value if package.house_status
+                                   else "pre_transit"),
+                "carrier_detail": package.house_status_detail[:500],
+                "delivered_at": package.delivered_at,
+                "status_source": "house" if package.delivered_at or package.house_status
+                else "",
                 "next_check_at": at, "checks": 0, "done": False, "created_at": at})
     result = rules.move_many(list(shipped), Status.PENDING_SHIPMENT, source=source,
                              actor=actor, values=values, details=details,
@@ -302,6 +307,7 @@ def _check_carrier(carrier_key: str, trackers: CarrierTrackers, at: datetime,
         checks = [_Check.due(row, at, fastest) for row in rows]
         failure = None
         if tracker is None:
+            ask_houses([c for c in checks if c.status_source == "house"], at)
             for check in checks:
                 _from_house(check, carrier_key)
         else:
@@ -358,7 +364,7 @@ def _from_house(check: _Check, carrier_key: str) -> None:
     one, is all there is to go on."""
     if check.delivered_at:
         check.carrier_status = CarrierStatus.DELIVERED.value
-        check.carrier_detail = "delivered"
+        check.carrier_detail = check.carrier_detail or "delivered"
         check.status_source = "house"
         check.done = True
     elif not check.carrier_detail:

@@ -15,11 +15,12 @@ from typing import Any, Callable
 import pytest
 import requests
 
+from adapters.amazon_mcf import AmazonMCFHouse
 from adapters.base import Address, FailureReason, HouseAdapter, OrderLine, OrderPayload
 from adapters.shipbob import ShipBobHouse
 from adapters.shipmonk import ShipMonkHouse
 from adapters.shipstation import ShipStationHouse
-from simulators import shipbob, shipmonk, shipstation
+from simulators import amazon_mcf, shipbob, shipmonk, shipstation
 from simulators.common import serve
 
 
@@ -42,6 +43,13 @@ class HouseCase:
     expected_tracking: frozenset[str] = field(default_factory=frozenset)
     #: whether the house reports deliveries itself
     reports_delivery: bool = False
+    #: the simulator route of the create call, where a send makes other calls first: the
+    #: faults meant for the create are armed on it
+    create_operation: str | None = None
+    #: the least and most wait a 429 asks for after 17 s of a one-request-a-minute limit:
+    #: 43 s, or 44 where the house sends an HTTP date (whole seconds, rounded up); Amazon's
+    #: names none, so the adapter waits one token of the operation's documented rate (2/s)
+    retry_after_on_429: tuple[float, float] = (43, 44)
     #: the case's name in test ids (default: the adapter's key)
     label: str = ""
     #: for a house that accepts a bad order and then holds or refuses it (houses.md, "What
@@ -100,6 +108,33 @@ HOUSE_CASES = [
                             "short-stock": (FailureReason.STOCK, False),
                             "bad-zip": (FailureReason.ADDRESS, True)},
     ),
+    HouseCase(
+        AmazonMCFHouse, amazon_mcf.create_app,
+        # "{root}": the simulator's root URL, where Login with Amazon's token endpoint is too
+        credentials={"client_id": "amzn1.application-oa2-client.crm",
+                     "client_secret": "lwa-client-secret",
+                     "refresh_token": "Atzr|crm-refresh-token",
+                     "marketplace_id": "ATVPDKIKX0DER", "shipping_speed": "Standard",
+                     "token_url": "{root}/auth/o2/token"},
+        bad_credentials={"client_id": "amzn1.application-oa2-client.crm",
+                         "client_secret": "lwa-client-secret",
+                         "refresh_token": "Atzr|revoked-refresh-token",
+                         "marketplace_id": "ATVPDKIKX0DER",
+                         "token_url": "{root}/auth/o2/token"},
+        wrong_account={"client_id": "amzn1.application-oa2-client.crm",
+                       "client_secret": "lwa-client-secret",
+                       "refresh_token": "Atzr|crm-refresh-token",
+                       "marketplace_id": "A1F83G8C2ARO7P",
+                       "token_url": "{root}/auth/o2/token"},
+        several_packages=({"tracking_number": "TBA300000000001", "carrier": "AMZL"},
+                          {"tracking_number": "1Z999AA10000000091", "carrier": "UPS"}),
+        expected_tracking=frozenset({"TBA300000000001", "1Z999AA10000000091"}),
+        reports_delivery=True,
+        create_operation="createFulfillmentOrder",
+        retry_after_on_429=(0.5, 0.5),
+        # bad_order_problems left empty: Amazon previews every order and refuses a bad one
+        # before creating it
+    ),
 ]
 
 
@@ -133,10 +168,19 @@ class RunningHouse:
     def api_url(self) -> str:
         return self.root + self.case.api_path
 
+    def credentials(self, credentials: dict[str, str] | None = None) -> dict[str, str]:
+        """The case's credentials (or ``credentials``) with ``{root}`` made this server's."""
+        return {name: value.replace("{root}", self.root)
+                for name, value in (credentials or self.case.credentials).items()}
+
     def adapter(self, credentials: dict[str, str] | None = None, *,
                 timeout: float = 5.0) -> HouseAdapter:
-        return self.case.adapter(credentials or self.case.credentials, self.api_url,
-                                 timeout=timeout)
+        return self.case.adapter(self.credentials(credentials), self.api_url, timeout=timeout)
+
+    def fail_create(self, fault: dict[str, Any]) -> None:
+        """Arm ``fault`` for the house's create call."""
+        operation = self.case.create_operation
+        self.control("fail", {**fault, **({"operation": operation} if operation else {})})
 
     def control(self, action: str, body: dict[str, Any] | None = None) -> Any:
         response = requests.post(f"{self.root}/_control/{action}", json=body or {}, timeout=5)

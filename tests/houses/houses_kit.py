@@ -8,7 +8,7 @@ from typing import Any
 import requests
 from sqlalchemy import func, select
 
-from simulators import shipbob, shipmonk, shipstation
+from simulators import amazon_mcf, shipbob, shipmonk, shipstation
 
 #: credentials each simulator accepts by default, as the account form stores them
 CREDENTIALS = {
@@ -20,9 +20,14 @@ CREDENTIALS = {
                                    "whsec_c2hpcGJvYi1uZXctc2VjcmV0LWtleQ=="},
     "shipmonk": {"api_key": "sm-api-key", "store_id": "7001", "webhook_username": "crm-hooks",
                  "webhook_password": "monk-hooks-password-123"},
+    # plus "token_url": the simulator's root + "/auth/o2/token" (``Simulator.token_url``)
+    "amazon_mcf": {"client_id": "amzn1.application-oa2-client.crm",
+                   "client_secret": "lwa-client-secret", "refresh_token": "Atzr|crm-refresh-token",
+                   "marketplace_id": "ATVPDKIKX0DER", "shipping_speed": "Standard"},
 }
-MODULES = {"shipstation": shipstation, "shipbob": shipbob, "shipmonk": shipmonk}
-API_PATHS = {"shipstation": "", "shipbob": "", "shipmonk": ""}
+MODULES = {"shipstation": shipstation, "shipbob": shipbob, "shipmonk": shipmonk,
+           "amazon_mcf": amazon_mcf}
+API_PATHS = {"shipstation": "", "shipbob": "", "shipmonk": "", "amazon_mcf": ""}
 
 
 @dataclass
@@ -34,6 +39,16 @@ class Simulator:
     @property
     def api_url(self) -> str:
         return self.root + API_PATHS[self.key]
+
+    @property
+    def house(self):
+        """The simulated house's state (orders, counters, Amazon's model violations)."""
+        return self.app.extensions["house"]
+
+    @property
+    def token_url(self) -> str:
+        """Login with Amazon's token endpoint, where the simulator serves one."""
+        return self.root + "/auth/o2/token"
 
     def control(self, action: str, body: dict[str, Any] | None = None) -> Any:
         response = requests.post(f"{self.root}/_control/{action}", json=body or {}, timeout=5)
