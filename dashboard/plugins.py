@@ -7,8 +7,9 @@ from sqlalchemy import func, select
 
 from adapters import HOUSES, UnknownAdapter, get_house
 from adapters.base import AdapterError
-from dashboard import house_accounts
+from dashboard import house_accounts, pull_houses
 from dashboard.access import admin_blueprint
+from dashboard.clock import now
 from dashboard.extensions import db
 from dashboard.models import HouseAccount, Product
 
@@ -111,6 +112,8 @@ def toggle(account_id: int):
     account = _account_or_404(account_id)
     if FlaskForm().validate():
         account.active = not account.active
+        if account.active:
+            pull_houses.touch_held(account.id, now())
         db.session.commit()
         flash(f"“{account.title}” is {'active' if account.active else 'deactivated'}; "
               + ("orders go out again." if account.active
