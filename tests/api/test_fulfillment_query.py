@@ -166,3 +166,40 @@ def test_a_page_costs_the_same_queries_whatever_its_size(house, held, call, app)
         return len(seen)
 
     assert statements(2) == statements(10)  # both pages export their held records
+
+
+def test_walking_every_page_of_hold_returns_each_held_record_once(house, call, app, clock,
+                                                                  fulfillment):
+    """Handing records over moves them out of HOLD; the walk still serves each of the 500
+    once, reported as HOLD, and counts them all."""
+    from testkit import bulk_hold
+    ids = bulk_hold(app, house, "HELD-1", 500, clock())
+    clock.advance(minutes=1)
+    seen, page, totals = [], 1, set()
+    while True:
+        answer = call("/fulfillment/query/", fulfillmentStatus="HOLD", resultsPerPage="7",
+                      page=str(page), **DATES)
+        if answer["result"] == "ERROR":
+            assert answer == NOT_FOUND
+            break
+        message = answer["message"]
+        totals.add(message["totalResults"])
+        seen.extend((r["fulfillmentId"], r["status"]) for r in message["data"])
+        page += 1
+    assert [fid for fid, _status in seen] == [str(i) for i in ids]
+    assert {status for _fid, status in seen} == {"HOLD"}
+    assert totals == {"500"} and page == 73
+    assert fulfillment(ids[-1]).status == "pending"
+    # a new walk begins after they were handed over: none is Hold any more
+    assert call("/fulfillment/query/", fulfillmentStatus="HOLD", **DATES) == NOT_FOUND
+
+
+def test_pages_asked_out_of_turn_are_still_right(house, held, call):
+    ids = [str(i) for i in held(house, 9)]
+    third = call("/fulfillment/query/", resultsPerPage="2", page="3", **DATES)["message"]
+    assert [r["fulfillmentId"] for r in third["data"]] == ids[4:6]
+    first = call("/fulfillment/query/", resultsPerPage="2", **DATES)["message"]
+    assert [r["fulfillmentId"] for r in first["data"]] == ids[:2]
+    fifth = call("/fulfillment/query/", resultsPerPage="2", page="5", **DATES)["message"]
+    assert [r["fulfillmentId"] for r in fifth["data"]] == ids[8:]
+    assert fifth["totalResults"] == "9"  # the page that ends the walk counts exactly

@@ -224,3 +224,46 @@ def test_whatever_shipworks_sends_the_answer_is_valid_xml_with_200(house, held, 
         assert response.status_code == 200
         SCHEMA.assertValid(etree.fromstring(response.data))
     run()
+
+
+def test_a_status_shipworks_sets_is_what_it_is_served_next(house, held, shipworks, fulfillment,
+                                                            clock):
+    [fid] = held(house)
+    clock.advance(seconds=1)
+    shipworks("getorders", start=NEW_STORE)
+    shipworks("updateshipment", order=str(fid), tracking="1Z999AA10123456784", carrier="UPS")
+    clock.advance(seconds=1)
+    [uploaded] = shipworks("getorders", start="2026-11-02T09:00:00").iterfind("Orders/Order")
+    assert uploaded.findtext("StatusCode") == "PENDING_SHIPMENT"
+    assert shipworks("updatestatus", order=str(fid), status="SHIPPED").find("UpdateSuccess") \
+        is not None
+    assert fulfillment(fid).status == "shipped"
+    clock.advance(seconds=1)
+    [served] = shipworks("getorders", start=uploaded.findtext("LastModified")).iterfind(
+        "Orders/Order")
+    assert served.findtext("StatusCode") == "SHIPPED"  # not overwritten with ours
+    # saying it again changes nothing and is not served again
+    shipworks("updatestatus", order=str(fid), status="SHIPPED")
+    clock.advance(seconds=1)
+    assert shipworks("getorders", start=served.findtext("LastModified")).find(
+        "Orders/Order") is None
+
+
+@pytest.mark.parametrize("cost", ["8,5000", "8.5000", "8", "0,99"])
+def test_a_cost_parses_with_either_decimal_separator(house, held, shipworks, fulfillment,
+                                                     cost):
+    [fid] = held(house)
+    root = shipworks("updateshipment", order=str(fid), tracking="1Z999AA10123456784",
+                     carrier="UPS", shippingcost=cost)
+    assert root.find("UpdateSuccess") is not None
+    assert fulfillment(fid).tracking_number == "1Z999AA10123456784"
+
+
+@pytest.mark.parametrize("cost", ["8,50,00", "1.234,50", "eight", "8.", "-3", "NaN"])
+def test_a_cost_that_is_no_amount_is_refused(house, held, shipworks, snapshot, cost):
+    [fid] = held(house)
+    before = snapshot()
+    root = shipworks("updateshipment", order=str(fid), tracking="1Z999AA10123456784",
+                     shippingcost=cost)
+    assert error_of(root)[0] == "BAD_COST" and "7,45" in error_of(root)[1]
+    assert snapshot() == before
