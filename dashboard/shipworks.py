@@ -37,7 +37,7 @@ from decimal import Decimal
 
 from flask import Blueprint, Response, request
 from lxml import etree
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 
 from dashboard import api_auth, house_terms, pull_houses
 from dashboard.api import whole_number
@@ -208,8 +208,12 @@ def _window_end(at: datetime) -> datetime:
 def _window(user: ApiUser, at: datetime) -> tuple[Scope, list]:
     """The user's scope and the conditions of the records ShipWorks may receive now."""
     scope = pull_houses.scope_of(user)
-    modified = pull_houses.modified_at()
-    return scope, [scope.visible(at), modified >= _start(), modified < _window_end(at)]
+    modified, after = pull_houses.modified_at(), _start()
+    return scope, [scope.visible(at), modified >= after, modified < _window_end(at),
+                   # the same, in terms the indexes on updated_at and due_at can answer
+                   or_(Fulfillment.updated_at >= after,
+                       and_(Fulfillment.status == Status.HOLD.value,
+                            Fulfillment.due_at >= after))]
 
 
 def _getcount(user: ApiUser):
