@@ -64,7 +64,7 @@ def test_the_queries_serve_the_house_sku_and_ship_code(mapped, call):
 
 def test_the_same_terms_as_dispatch_sends_a_push_house(app, mapped):
     """One code for both: the push payload of the same records has the same terms."""
-    from dashboard.dispatch import _payloads
+    from dashboard.services.dispatch import _payloads
     widget_fid, gadget_fid = mapped
     with app.app_context():
         payloads = _payloads([widget_fid, gadget_fid])
