@@ -3,7 +3,8 @@
 A SKU mapping sends a product under the code the house knows it by. A fulfillment ships by
 the ship profile of its first product that has one of this account, else the account's
 default profile; the profile gives the house's code for the service and its carrier. Push
-dispatch (``dispatch._payloads``) and what pull houses are served read the same terms.
+dispatch (``dispatch._payloads``, beside this module) and what pull houses are served read
+the same terms.
 """
 from __future__ import annotations
 
