@@ -4,8 +4,9 @@ Update Fulfillment, with Konnektive's wire shape (see ``crm-api.md``).
 Every answer is HTTP 200 with ``{"result": "SUCCESS"|"ERROR", "message": ...}``. Parameters
 come from the query string or a form body. Request dates are ``m/d/Y``; response datetimes
 ``YYYY-MM-DD HH:MM:SS`` (UTC); numbers are strings; status words are upper case. Pages are
-numbered as Konnektive numbers them, so each page is one bounded OFFSET query plus one
-query per related table for the whole page, never one per row.
+numbered as Konnektive numbers them and served by keyset paging (``api_paging``): each page
+is one bounded query plus one query per related table for the whole page, never one per
+row, and the count is read once per walk of pages.
 """
 from __future__ import annotations
 
@@ -15,10 +16,10 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 
 from flask import Blueprint, jsonify, request
-from sqlalchemy import exists, func, select
+from sqlalchemy import exists, func, or_, select
 
-from dashboard.api import api_auth
-from dashboard.services import pull_houses
+from dashboard.api import api_auth, api_paging
+from dashboard.services import house_terms, pull_houses
 from dashboard.clock import now
 from dashboard.extensions import db
 from dashboard.ids import MAX_ID, parse_id, whole_number
@@ -221,8 +222,9 @@ def _fulfillment_items(ids: list[int]) -> dict[int, list]:
     return items
 
 
-def _fulfillment_wire(row: dict, scope: Scope, items: list) -> dict:
-    """One fulfillment as both queries show it (Order Query nests these)."""
+def _fulfillment_wire(row: dict, scope: Scope, items: list, terms: house_terms.Terms) -> dict:
+    """One fulfillment as both queries show it (Order Query nests these), in its house's
+    terms (SKU mappings, ship profile)."""
     status = _wire(row["status"])
     return {
         "fulfillmentId": _num(row["id"]),
@@ -243,7 +245,8 @@ def _fulfillment_wire(row: dict, scope: Scope, items: list) -> dict:
         "isReshipment": "1" if row["is_reshipment"] else "0",
         "responseText": row["failure_message"] or None,
         "rmaNumber": row["rma_number"] or None,
-        "items": [{"fulfillmentItemId": _num(i.id), "name": i.name, "sku": i.sku,
+        "items": [{"fulfillmentItemId": _num(i.id), "name": i.name,
+                   "sku": terms.sku(row["id"], i.sku),
                    "qty": _num(i.quantity), "status": status, "productId": _num(i.product_id)}
                   for i in items],
     }
@@ -280,28 +283,35 @@ def _fulfillment_query(user: ApiUser, params) -> dict:
         raise BadParameters(errors)
     at = now()
     scope = pull_houses.scope_of(user)
+    walk = api_paging.begin(user.id, "fulfillment", params, page, per_page, at)
     where = [scope.visible(at)]
     if order_id is not None:
         where.append(Fulfillment.order_id == order_id)
-    if wanted:
+    if wanted == Status.HOLD.wire:  # records handed over since the walk began still match
+        where.append(or_(Fulfillment.status == Status.HOLD.value,
+                         Fulfillment.date_exported > walk.began))
+    elif wanted:
         where.append(Fulfillment.status == wanted.lower())
-    base = _where_dates(select(Fulfillment.id).where(*where), Fulfillment.created_at,
-                        Fulfillment.updated_at, kind, start, end)
-    total = db.session.scalar(select(func.count()).select_from(base.subquery()))
-    if not total or (page - 1) * per_page >= total:
-        raise NoMatch(NOT_FOUND)
     stmt = _where_dates(
         select(*FULFILLMENT_COLUMNS, Order.first_name, Order.last_name, Order.address1,
                Order.address2, Order.city, Order.state, Order.postal_code, Order.country)
         .join(Order, Order.id == Fulfillment.order_id).where(*where),
         Fulfillment.created_at, Fulfillment.updated_at, kind, start, end)
     rows = [dict(r._mapping) for r in db.session.execute(
-        stmt.order_by(Fulfillment.id).limit(per_page).offset((page - 1) * per_page))]
+        stmt.where(Fulfillment.id > walk.after_id).order_by(Fulfillment.id)
+        .offset(walk.skip).limit(per_page))]
+    if not rows:
+        raise NoMatch(NOT_FOUND)
+    total = api_paging.finish(walk, [r["id"] for r in rows], lambda: db.session.scalar(
+        select(func.count()).select_from(_where_dates(
+            select(Fulfillment.id).where(*where), Fulfillment.created_at,
+            Fulfillment.updated_at, kind, start, end).subquery())))
     pull_houses.export(rows, scope, actor=user.login_id, via="Fulfillment Query", at=at)
     items = _fulfillment_items([r["id"] for r in rows])
+    terms = house_terms.served(rows, [i for group in items.values() for i in group])
     data = []
     for row in rows:
-        record = _fulfillment_wire(row, scope, items[row["id"]])
+        record = _fulfillment_wire(row, scope, items[row["id"]], terms)
         record.update(_ship_to(row.get))
         data.append(record)
     return _page_message(total, page, per_page, data)
@@ -335,21 +345,24 @@ def _order_query(user: ApiUser, params) -> dict:
     for name, value in customer.items():
         if value:
             where.append(func.lower(CUSTOMER_FILTERS[name]) == value.lower())
-    base = _where_dates(select(Order.id).where(*where), Order.created_at, Order.updated_at,
-                        kind, start, end)
-    total = db.session.scalar(select(func.count()).select_from(base.subquery()))
-    if not total or (page - 1) * per_page >= total:
-        raise NoMatch(NOT_FOUND)
+    walk = api_paging.begin(user.id, "order", params, page, per_page, at)
     orders = db.session.scalars(
-        _where_dates(select(Order).where(*where), Order.created_at, Order.updated_at, kind,
-                     start, end)
-        .order_by(Order.id).limit(per_page).offset((page - 1) * per_page)).all()
+        _where_dates(select(Order).where(*where, Order.id > walk.after_id), Order.created_at,
+                     Order.updated_at, kind, start, end)
+        .order_by(Order.id).offset(walk.skip).limit(per_page)).all()
+    if not orders:
+        raise NoMatch(NOT_FOUND)
+    total = api_paging.finish(walk, [o.id for o in orders], lambda: db.session.scalar(
+        select(func.count()).select_from(_where_dates(
+            select(Order.id).where(*where), Order.created_at, Order.updated_at, kind, start,
+            end).subquery())))
     order_ids = [o.id for o in orders]
     rows = [dict(r._mapping) for r in db.session.execute(
         select(*FULFILLMENT_COLUMNS).where(Fulfillment.order_id.in_(order_ids), visible)
         .order_by(Fulfillment.id))]
     pull_houses.export(rows, scope, actor=user.login_id, via="Order Query", at=at)
     fulfillment_items = _fulfillment_items([r["id"] for r in rows])
+    terms = house_terms.served(rows, [i for group in fulfillment_items.values() for i in group])
     by_order = defaultdict(list)
     for row in rows:
         by_order[row["order_id"]].append(row)
@@ -357,17 +370,18 @@ def _order_query(user: ApiUser, params) -> dict:
     if rows:
         for item in db.session.execute(
                 select(OrderItem.id, OrderItem.order_id, OrderItem.product_id, OrderItem.name,
-                       OrderItem.sku, OrderItem.quantity, OrderItem.price)
+                       OrderItem.sku, OrderItem.quantity, OrderItem.price,
+                       OrderItem.fulfillment_id)
                 .where(OrderItem.fulfillment_id.in_([r["id"] for r in rows]))
                 .order_by(OrderItem.id)):
             order_items[item.order_id].append(item)
     data = [_order_wire(order, by_order[order.id], order_items[order.id], fulfillment_items,
-                        scope) for order in orders]
+                        scope, terms) for order in orders]
     return _page_message(total, page, per_page, data)
 
 
 def _order_wire(order: Order, fulfillments: list[dict], items: list, fulfillment_items,
-                scope: Scope) -> dict:
+                scope: Scope, terms: house_terms.Terms) -> dict:
     first = fulfillments[0] if fulfillments else {}
     return {
         "orderId": _num(order.id),
@@ -384,9 +398,10 @@ def _order_wire(order: Order, fulfillments: list[dict], items: list, fulfillment
         **_ship_to(lambda column: getattr(order, column)),
         "shipCarrier": first.get("carrier") or None,
         "shipMethod": first.get("ship_method") or None,
-        "items": {str(i.id): {"productId": _num(i.product_id), "name": i.name, "sku": i.sku,
+        "items": {str(i.id): {"productId": _num(i.product_id), "name": i.name,
+                              "sku": terms.sku(i.fulfillment_id, i.sku),
                               "qty": _num(i.quantity), "price": _num(i.price)} for i in items},
-        "fulfillments": [_fulfillment_wire(f, scope, fulfillment_items[f["id"]])
+        "fulfillments": [_fulfillment_wire(f, scope, fulfillment_items[f["id"]], terms)
                          for f in fulfillments],
     }
 

@@ -16,6 +16,28 @@ STATUS_WORDS = ["HOLD", "PENDING", "PENDING_SHIPMENT", "SHIPPED", "DELIVERED", "
                 "CANCELLED", "RETURNED"]
 
 
+#: what a client can rely on, in crm-api.md's terms (the help page lists these)
+GUARANTEES = [
+    "Handover: a HOLD fulfillment of a pull-house account that an answer returns to you counts "
+    "as sent. That answer reports it as HOLD, with the dateExported it now has; from then on "
+    "it is PENDING, and asking again returns it again as PENDING, so an import that stopped "
+    "half-way loses nothing.",
+    "Pages: walk a query with page 1, 2, 3 … with the same filters and resultsPerPage (at "
+    "most 15 minutes between pages) and you receive every record that matched when you asked "
+    "for page 1, each exactly once, in ascending fulfillmentId (Order Query: orderId) order, "
+    "even though the records you receive leave fulfillmentStatus=HOLD as they are handed "
+    "over. Records that arrive during the walk come at its end. Page 1 begins a new walk.",
+    "totalResults is counted when a walk begins (a count up to a minute old may be reused), "
+    "so on earlier pages it can be an estimate; on the page that ends the walk (fewer than "
+    "resultsPerPage records) it is exact: the number of records the walk returned. A page "
+    "past the end is the empty-result ERROR.",
+    "ShipWorks (Generic Module, download by modified time) receives every order exactly "
+    "once, and again whenever it changes afterwards; an order changed in the current second "
+    "is served from the next second on. A status set with updatestatus (getstatuscodes lists "
+    "exactly those it accepts) is the status the next download reports.",
+]
+
+
 def _p(name: str, schema: dict, description: str, required: bool = False) -> dict:
     """A parameter; ``x-format`` is how the help page names its format to people."""
     shown = schema.get("x-format") or (" | ".join(schema["enum"]) if "enum" in schema else
@@ -104,7 +126,8 @@ class Endpoint(NamedTuple):
 ENDPOINTS = [Endpoint(*e) for e in [
     ("/order/query/", "orderQuery", "Order Query", "order_query",
      "Orders with at least one fulfillment of your house accounts, with those fulfillments "
-     "and their items. Held fulfillments you receive move to PENDING with dateExported.",
+     "and their items. Held fulfillments you receive are handed over: reported HOLD with "
+     "their dateExported in that answer, PENDING from then on.",
      [_p("orderId", ID, "One order; startDate and endDate are then optional."),
       _p("orderStatus", {"type": "string",
                          "enum": ["COMPLETE", "PARTIAL", "DECLINED", "REFUNDED", "CANCELLED"]},
@@ -125,11 +148,12 @@ ENDPOINTS = [Endpoint(*e) for e in [
               "totalAmount": "20.00", "shipFirstName": "Grace", "shipLastName": "Hopper",
               "items": {"311": {"productId": "7", "name": "Shoe", "sku": "SHOE-1", "qty": "2",
                                 "price": "10.00"}},
-              "fulfillments": [{"fulfillmentId": "877", "status": "PENDING",
+              "fulfillments": [{"fulfillmentId": "877", "status": "HOLD",
                                 "dateExported": "2026-11-02 09:05:00", "items": []}]}]}}}),
     ("/fulfillment/query/", "fulfillmentQuery", "Fulfillment Query", "fulfillment_query",
-     "One record per fulfillment of your house accounts. Held records you receive move to "
-     "PENDING with dateExported; asking again returns them again.",
+     "One record per fulfillment of your house accounts. Held records you receive are handed "
+     "over: the answer reports them HOLD with the dateExported they now have; asking again "
+     "returns them again, now PENDING.",
      [_p("orderId", ID, "The fulfillments of one order; startDate and endDate are then "
                         "optional."),
       _p("fulfillmentStatus", {"type": "string", "enum": STATUS_WORDS}, "Only this status."),
@@ -139,10 +163,10 @@ ENDPOINTS = [Endpoint(*e) for e in [
                  "&endDate=11/02/2026",
       "response": {"result": "SUCCESS", "message": {
           "totalResults": "1", "resultsPerPage": "25", "page": "1", "data": [{
-              "fulfillmentId": "877", "orderId": "1042", "status": "PENDING",
+              "fulfillmentId": "877", "orderId": "1042", "status": "HOLD",
               "dateExported": "2026-11-02 09:05:00", "shipFirstName": "Grace",
               "items": [{"fulfillmentItemId": "902", "sku": "SHOE-1", "qty": "2",
-                         "status": "PENDING"}]}]}}}),
+                         "status": "HOLD"}]}]}}}),
     ("/fulfillment/update/", "fulfillmentUpdate", "Update Fulfillment", "fulfillment_update",
      "Report what happened to a fulfillment. SHIPPED with a tracking number moves it to "
      "PENDING_SHIPMENT and the carrier check takes over; DELIVERED, RETURNED and CANCELLED "
@@ -208,6 +232,7 @@ def openapi_document(server_url: str, rate_limit: str) -> dict:
                      "HTTP 200. "
                      "Request dates are m/d/Y, response datetimes YYYY-MM-DD HH:MM:SS (UTC), "
                      "numbers are strings.")},
+        "x-guarantees": GUARANTEES,
         "servers": [{"url": server_url}],
         "paths": paths,
     }

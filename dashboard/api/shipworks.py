@@ -5,25 +5,42 @@ password) and reads only HTTP 200 answers holding XML valid against ShipWorks1_0
 failures are ``<Error><Code/><Description/></Error>``, still with status 200.
 
 Each fulfillment is one ShipWorks order: ``OrderNumber`` is the fulfillment id and
-``LastModified`` its ``updated_at``. Downloads go by modified time: orders modified
-strictly after ``start`` (whole seconds), oldest first, and a page never ends inside a
-group sharing one ``LastModified`` second, or ShipWorks would skip the rest of the group.
-Held records a download returns count as sent (Pending, ``date_exported``); the move
-changes their modified time, so ShipWorks receives them once more, now Pending, on a later
-page or its next download, and keeps the newer copy.
+``LastModified`` its modified time as its house sees it (``pull_houses.modified_at``).
+ShipWorks downloads by modified time: it asks for orders modified strictly after ``start``
+(whole seconds), oldest first, ``maxcount`` at a time, and saves the latest
+``LastModified`` it received as its next ``start``.
+
+**Invariant: no record is ever skipped.** It rests on three rules:
+
+1. *The served window ends before the current second*: no answer serves a record whose
+   modified time is in the current, unfinished second (``_window_end``). Whatever is
+   modified later, even a millisecond after a download, lands in this second or a later
+   one, so strictly after any ``start`` ShipWorks can have saved.
+2. *Becoming visible is a modification*: a record gets a modified time of the moment it
+   becomes visible to the house: a Hold record's hold delay ends (its ``due_at``), its
+   account is reactivated, it is resent or reassigned. So it is never older than a
+   ``start`` saved while it was invisible.
+3. *A page never ends inside a second*: a full page takes the whole group sharing its last
+   ``LastModified`` second (beyond ``maxcount``), or ShipWorks would skip the rest.
+
+Held records a download returns are handed over (Pending, ``date_exported``) and served
+as Pending with the modified time they were selected by; the handover keeps that modified
+time, since ShipWorks already has the record as it now is: each record reaches ShipWorks
+once, and again only when it changes afterwards. (A write must commit within a second
+of the time it stamps; every write here commits within its request.)
 """
 from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta, timezone
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from flask import Blueprint, Response, request
 from lxml import etree
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 
 from dashboard.api import api_auth
-from dashboard.services import pull_houses
+from dashboard.services import house_terms, pull_houses
 from dashboard import status as rules
 from dashboard.clock import now
 from dashboard.extensions import db
@@ -43,9 +60,12 @@ MAX_MAXCOUNT = 500
 TRACKING_MAX = 64
 #: statuses a ShipWorks user may set with updatestatus, and what they report
 SETTABLE = {"CANCELLED", "DELIVERED", "RETURNED"}
-#: statuses that only confirm a shipment ShipWorks already uploaded
+#: statuses that need a shipment ShipWorks already uploaded; SHIPPED moves Pending Shipment
+#: on to Shipped, so the next download serves ShipWorks the status it set
 SHIPPED_WORDS = {"SHIPPED", "PENDING_SHIPMENT"}
 ALREADY_SHIPPED = rules.EVER_SHIPPED
+#: what getstatuscodes lists: exactly the codes updatestatus accepts
+STATUS_CODES = [status for status in Status if status.wire in SHIPPED_WORDS | SETTABLE]
 
 
 class ModuleError(Exception):
@@ -150,7 +170,7 @@ def _getstore(user: ApiUser):
 
 def _getstatuscodes(_user: ApiUser):
     codes = _element("StatusCodes")
-    for status in Status:
+    for status in STATUS_CODES:
         code = _sub(codes, "StatusCode")
         _sub(code, "Code", status.wire)
         _sub(code, "Name", status.label)
@@ -178,11 +198,26 @@ def _utc(value: datetime) -> datetime:
     return value.astimezone(timezone.utc).replace(tzinfo=None) if value.tzinfo else value
 
 
-def _getcount(user: ApiUser):
-    after = _start()
+def _window_end(at: datetime) -> datetime:
+    """Where the served window ends (exclusive): the start of the current second, so
+    nothing modified in this unfinished second is served (rule 1 of the invariant)."""
+    return at.replace(microsecond=0)
+
+
+def _window(user: ApiUser, at: datetime) -> tuple[Scope, list]:
+    """The user's scope and the conditions of the records ShipWorks may receive now."""
     scope = pull_houses.scope_of(user)
-    count = db.session.scalar(select(func.count()).select_from(Fulfillment).where(
-        scope.visible(now()), Fulfillment.updated_at >= after))
+    modified, after = pull_houses.modified_at(), _start()
+    return scope, [scope.visible(at), modified >= after, modified < _window_end(at),
+                   # the same, in terms the indexes on updated_at and due_at can answer
+                   or_(Fulfillment.updated_at >= after,
+                       and_(Fulfillment.status == Status.HOLD.value,
+                            Fulfillment.due_at >= after))]
+
+
+def _getcount(user: ApiUser):
+    _scope, window = _window(user, now())
+    count = db.session.scalar(select(func.count()).select_from(Fulfillment).where(*window))
     return _element("OrderCount", count)
 
 
@@ -196,32 +231,34 @@ def _maxcount() -> int:
 
 
 def _getorders(user: ApiUser):
-    after, size = _start(), _maxcount()
-    at = now()
-    scope = pull_houses.scope_of(user)
-    visible = [scope.visible(at), Fulfillment.updated_at >= after]
+    size, at = _maxcount(), now()
+    scope, window = _window(user, at)
+    modified = pull_houses.modified_at()
     page = db.session.execute(
-        select(Fulfillment.id, Fulfillment.updated_at).where(*visible)
-        .order_by(Fulfillment.updated_at, Fulfillment.id).limit(size)).all()
+        select(Fulfillment.id, modified.label("modified")).where(*window)
+        .order_by(modified, Fulfillment.id).limit(size)).all()
     orders = _element("Orders")
     if not page:
         return orders
     if len(page) == size:  # take the whole group sharing the last LastModified second
-        cutoff = page[-1].updated_at.replace(microsecond=0) + timedelta(seconds=1)
-        visible.append(Fulfillment.updated_at < cutoff)
+        window.append(modified < page[-1].modified.replace(microsecond=0)
+                      + timedelta(seconds=1))
     else:
-        visible.append(Fulfillment.updated_at <= page[-1].updated_at)
+        window.append(modified <= page[-1].modified)
     rows = [dict(r._mapping) for r in db.session.execute(
         select(Fulfillment.id, Fulfillment.order_id, Fulfillment.house_account_id,
                Fulfillment.status, Fulfillment.reference, Fulfillment.ship_method,
-               Fulfillment.updated_at, Order.created_at.label("ordered_at"), Order.first_name,
+               Fulfillment.carrier, modified.label("last_modified"),
+               Order.created_at.label("ordered_at"), Order.first_name,
                Order.last_name, Order.address1, Order.address2, Order.city, Order.state,
                Order.postal_code, Order.country, Order.phone, Order.email)
-        .join(Order, Order.id == Fulfillment.order_id).where(*visible)
-        .order_by(Fulfillment.updated_at, Fulfillment.id))]
-    for row in rows:  # the order ShipWorks pages by, before receiving moves it
-        row["last_modified"] = row["updated_at"]
-    pull_houses.export(rows, scope, actor=user.login_id, via="ShipWorks", at=at)
+        .join(Order, Order.id == Fulfillment.order_id).where(*window)
+        .order_by(modified, Fulfillment.id))]
+    handed_over = pull_houses.export(rows, scope, actor=user.login_id, via="ShipWorks", at=at,
+                                     served_as={r["id"]: r["last_modified"] for r in rows})
+    for row in rows:  # served as it now is: the house's, Pending
+        if row["id"] in handed_over:
+            row["status"] = Status.PENDING.value
     items: dict[int, list] = {}
     for item in db.session.execute(
             select(FulfillmentItem.id, FulfillmentItem.fulfillment_id, FulfillmentItem.product_id,
@@ -230,12 +267,13 @@ def _getorders(user: ApiUser):
             .where(FulfillmentItem.fulfillment_id.in_([r["id"] for r in rows]))
             .order_by(FulfillmentItem.id)):
         items.setdefault(item.fulfillment_id, []).append(item)
+    terms = house_terms.served(rows, [i for group in items.values() for i in group])
     for row in rows:
-        orders.append(_order(row, items.get(row["id"], [])))
+        orders.append(_order(row, items.get(row["id"], []), terms))
     return orders
 
 
-def _order(row: dict, items: list) -> etree._Element:
+def _order(row: dict, items: list, terms: house_terms.Terms) -> etree._Element:
     order = _element("Order")
     _sub(order, "OrderNumber", row["id"])
     _sub(order, "OrderDate", _when(row["ordered_at"]))
@@ -251,8 +289,8 @@ def _order(row: dict, items: list) -> etree._Element:
         line = _sub(lines, "Item")
         _sub(line, "ItemID", item.id)
         _sub(line, "ProductID", item.product_id)
-        _sub(line, "Code", item.sku)
-        _sub(line, "SKU", item.sku)
+        _sub(line, "Code", terms.sku(row["id"], item.sku))
+        _sub(line, "SKU", terms.sku(row["id"], item.sku))
         _sub(line, "Name", item.name)
         _sub(line, "Quantity", item.quantity)
         _sub(line, "UnitPrice", f"{item.price:.2f}")
@@ -293,7 +331,14 @@ def _updatestatus(user: ApiUser):
     fid, current = _fulfillment_for(user)
     code = (request.values.get("status") or "").strip().upper()
     comments = (request.values.get("comments") or "").strip()[:500]
-    if code in SHIPPED_WORDS and current in ALREADY_SHIPPED:
+    if code == "SHIPPED" and current is Status.PENDING_SHIPMENT:
+        moved = rules.move_many([fid], Status.SHIPPED, source="api", actor=user.login_id,
+                                detail="ShipWorks set status SHIPPED."
+                                       + (f" {comments}" if comments else ""))
+        if moved.refused:
+            raise ModuleError("REFUSED", f"Order {fid} changed while it was being updated; "
+                                         "try again.")
+    elif code in SHIPPED_WORDS and current in ALREADY_SHIPPED:
         rules.record(fid, source="api", actor=user.login_id, status=current.value,
                      detail=f"ShipWorks set status {code}.{' ' + comments if comments else ''}")
     elif code in SHIPPED_WORDS:
@@ -327,14 +372,14 @@ def _updateshipment(user: ApiUser):
 
 
 def _cost(raw: str | None) -> Decimal | None:
-    """ShipWorks sends the label cost; we have no column for it but refuse nonsense."""
+    """ShipWorks sends the label cost formatted by the machine's locale (7.45 or 7,45); we
+    have no column for it but refuse nonsense."""
     raw = (raw or "").strip()
     if not raw:
         return None
-    try:
-        return Decimal(raw)
-    except InvalidOperation:
-        raise ModuleError("BAD_COST", "shippingcost must be an amount such as 7.45.") from None
+    if not re.fullmatch(r"[0-9]{1,9}([.,][0-9]{1,6})?", raw):
+        raise ModuleError("BAD_COST", "shippingcost must be an amount such as 7.45 or 7,45.")
+    return Decimal(raw.replace(",", "."))
 
 
 def _shipping_date(raw: str | None) -> datetime | None:

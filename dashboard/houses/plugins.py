@@ -9,8 +9,10 @@ from adapters import HOUSES, UnknownAdapter, get_house, pull_houses
 from adapters.base import AdapterError
 from dashboard.services import house_accounts
 from dashboard.access import admin_blueprint
+from dashboard.clock import now
 from dashboard.extensions import db
 from dashboard.models import HouseAccount, Product
+from dashboard.services.pull_houses import touch_held
 
 bp = Blueprint("plugins", __name__, url_prefix="/admin/plugins", template_folder="templates")
 admin_blueprint(bp)
@@ -111,6 +113,8 @@ def toggle(account_id: int):
     account = _account_or_404(account_id)
     if FlaskForm().validate():
         account.active = not account.active
+        if account.active:
+            touch_held(account.id, now())
         db.session.commit()
         flash(f"“{account.title}” is {'active' if account.active else 'deactivated'}; "
               + ("orders go out again." if account.active

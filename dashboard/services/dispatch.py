@@ -28,9 +28,9 @@ from adapters.base import (Accepted, Address, AdapterError, OrderLine, OrderPayl
 from dashboard import status as rules
 from dashboard.clock import now
 from dashboard.extensions import db
+from dashboard.services import house_terms
 from dashboard.services.house_accounts import adapter_for, sleeper
-from dashboard.models import (DispatchRun, Fulfillment, FulfillmentItem, HouseAccount, Order,
-                              Product, ShipProfile, SkuMapping)
+from dashboard.models import DispatchRun, Fulfillment, FulfillmentItem, HouseAccount, Order
 from dashboard.status import Status
 
 log = logging.getLogger(__name__)
@@ -136,8 +136,8 @@ def _payloads(ids: list[int]) -> dict[int, tuple[int, OrderPayload]]:
     """What the houses need for ``ids``: id -> (account id, payload), in five queries
     whatever the number of records.
 
-    Lines carry the house's SKU where the account maps it; the ship method and carrier are
-    the ship profile's (the first product's own profile, else the account's default)."""
+    Lines carry the house's SKU and the ship method and carrier are the ship profile's
+    (``house_terms``)."""
     f, o, i = Fulfillment.__table__.c, Order.__table__.c, FulfillmentItem.__table__.c
     rows = db.session.execute(
         select(f.id, f.reference, f.house_account_id, f.ship_method, f.carrier,
@@ -147,34 +147,14 @@ def _payloads(ids: list[int]) -> dict[int, tuple[int, OrderPayload]]:
     items = db.session.execute(select(i.fulfillment_id, i.product_id, i.sku, i.name,
                                       i.quantity, i.price)
                                .where(i.fulfillment_id.in_(ids)).order_by(i.id)).all()
-    accounts = {row.house_account_id for row in rows}
-    house_sku = {(m.house_account_id, m.product_sku): m.house_sku for m in db.session.execute(
-        select(SkuMapping.house_account_id, SkuMapping.product_sku, SkuMapping.house_sku)
-        .where(SkuMapping.house_account_id.in_(accounts),
-               SkuMapping.product_sku.in_({item.sku for item in items})))}
-    profiles = {p.id: p for p in db.session.execute(
-        select(ShipProfile.id, ShipProfile.house_account_id, ShipProfile.house_code,
-               ShipProfile.carrier, ShipProfile.is_default)
-        .where(ShipProfile.house_account_id.in_(accounts)))}
-    defaults = {p.house_account_id: p for p in profiles.values() if p.is_default}
-    product_profile = dict(db.session.execute(
-        select(Product.id, Product.ship_profile_id)
-        .where(Product.id.in_({item.product_id for item in items}),
-               Product.ship_profile_id.is_not(None))).all()) if profiles else {}
-    account_of = {row.id: row.house_account_id for row in rows}
+    terms = house_terms.terms_for({row.id: row.house_account_id for row in rows}, items)
     lines: dict[int, list[OrderLine]] = defaultdict(list)
-    chosen: dict[int, object] = {}
     for item in items:
-        account = account_of[item.fulfillment_id]
         lines[item.fulfillment_id].append(OrderLine(
-            house_sku.get((account, item.sku), item.sku), item.name, item.quantity, item.price))
-        own = profiles.get(product_profile.get(item.product_id))
-        if item.fulfillment_id not in chosen and own is not None \
-                and own.house_account_id == account:
-            chosen[item.fulfillment_id] = own
+            terms.sku(item.fulfillment_id, item.sku), item.name, item.quantity, item.price))
     result = {}
     for row in rows:
-        profile = chosen.get(row.id) or defaults.get(row.house_account_id)
+        ship_method, carrier = terms.ship_method(row.id, row.ship_method, row.carrier)
         result[row.id] = (row.house_account_id, OrderPayload(
             key=row.reference, order_number=f"{row.oid}-{row.id}", order_date=row.created_at,
             customer_email=row.email,
@@ -183,8 +163,7 @@ def _payloads(ids: list[int]) -> dict[int, tuple[int, OrderPayload]]:
                             postal_code=row.postal_code, country=row.country, phone=row.phone,
                             email=row.email),
             lines=tuple(lines[row.id]),
-            ship_method=profile.house_code if profile else row.ship_method,
-            carrier=profile.carrier if profile else row.carrier))
+            ship_method=ship_method, carrier=carrier))
     return result
 
 

@@ -6,6 +6,10 @@
 - **Export**: a due Hold record of a pull-house account that the house receives counts as
   sent: it moves to Pending with ``date_exported`` (the same record is returned again when
   asked again, now Pending, so a house that crashed mid-import loses nothing).
+- **Modified time** (``modified_at``): when a record last changed as its house sees it. A
+  record that becomes visible gets the moment it became visible: a Hold record falls due at
+  ``due_at``; reactivating an account (``touch_held``), resending and reassigning write
+  ``updated_at``.
 - **Reports**: shipped with tracking (→ Pending Shipment; the carrier check takes over),
   delivered, returned, cancelled, and RMA pending, all through the status rules. A report the
   rules refuse raises ``ReportRefused`` and the caller rolls back, so nothing changes.
@@ -16,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, bindparam, case, or_, select, update
 
 from adapters import pull_houses
 from adapters.base import Package, TrackingInfo
@@ -51,6 +55,24 @@ class Scope:
                              Fulfillment.due_at <= at)))
 
 
+def modified_at():
+    """SQL expression: when a record last changed as its house sees it. A Hold record
+    waiting out a hold delay becomes the house's when it falls due, so that moment is its
+    modified time; any other record's is ``updated_at``."""
+    return case((and_(Fulfillment.status == Status.HOLD.value,
+                      Fulfillment.due_at > Fulfillment.updated_at), Fulfillment.due_at),
+                else_=Fulfillment.updated_at)
+
+
+def touch_held(account_id: int, at: datetime) -> None:
+    """An account was activated: its Hold records become visible to its house now, so
+    ``at`` is their modified time (a house downloading by modified time has moved past
+    their old one). Does not commit."""
+    db.session.execute(update(Fulfillment).where(
+        Fulfillment.house_account_id == account_id, Fulfillment.status == Status.HOLD.value,
+        Fulfillment.updated_at < at).values(updated_at=at))
+
+
 def scope_of(user: ApiUser) -> Scope:
     rows = db.session.execute(
         select(HouseAccount.id, HouseAccount.active, HouseAccount.adapter_key, HouseAccount.title)
@@ -63,25 +85,35 @@ def scope_of(user: ApiUser) -> Scope:
                  titles={r.id: r.title for r in rows})
 
 
-def export(rows: list[dict], scope: Scope, *, actor: str, via: str, at: datetime) -> None:
+def export(rows: list[dict], scope: Scope, *, actor: str, via: str, at: datetime,
+           served_as: dict[int, datetime] | None = None) -> set[int]:
     """Move the Hold records of pull accounts among ``rows`` to Pending with
-    ``date_exported``, then refresh ``status``/``date_exported``/``updated_at`` in the
-    row dicts (one read for all). Does not commit."""
+    ``date_exported``, refresh ``date_exported`` and ``updated_at`` in the row dicts (one
+    read for all; ``status`` stays what the house was handed) and return the ids moved.
+
+    ``served_as`` (a download by modified time) maps ids to the modified time the house
+    receives them with, already as Pending: the handover keeps that modified time, so the
+    house is not served the same record twice. Does not commit."""
     held = [r["id"] for r in rows
             if r["status"] == Status.HOLD.value and r["house_account_id"] in scope.export_ids]
     if not held:
-        return
-    rules.move_many(held, Status.PENDING, source="api", actor=actor,
-                    detail=f"Received by the house through {via}.",
-                    common={"date_exported": at, "sent_at": at})
+        return set()
+    moved = set(rules.move_many(held, Status.PENDING, source="api", actor=actor,
+                                detail=f"Received by the house through {via}.",
+                                common={"date_exported": at, "sent_at": at}).moved)
+    if served_as and moved:
+        table = Fulfillment.__table__
+        db.session.execute(update(table).where(table.c.id == bindparam("_id"))
+                           .values(updated_at=bindparam("_modified")),
+                           [{"_id": fid, "_modified": served_as[fid]} for fid in moved])
     fresh = {r.id: r for r in db.session.execute(
-        select(Fulfillment.id, Fulfillment.status, Fulfillment.date_exported,
-               Fulfillment.updated_at).where(Fulfillment.id.in_(held)))}
+        select(Fulfillment.id, Fulfillment.date_exported, Fulfillment.updated_at)
+        .where(Fulfillment.id.in_(moved)))}
     for row in rows:
         if row["id"] in fresh:
             new = fresh[row["id"]]
-            row.update(status=new.status, date_exported=new.date_exported,
-                       updated_at=new.updated_at)
+            row.update(date_exported=new.date_exported, updated_at=new.updated_at)
+    return moved
 
 
 # ------------------------------------------------------------------ reports

@@ -223,7 +223,7 @@ def change_account(fulfillment_id: int):
     moved = db.session.execute(
         update(Fulfillment.__table__)
         .where(fc.id == f.id, fc.status.in_(rules.values(EDITABLE)), fc.claim_token.is_(None))
-        .values(house_account_id=form.house_account_id.data)).rowcount
+        .values(house_account_id=form.house_account_id.data, updated_at=now())).rowcount
     if not moved:
         db.session.rollback()
         flash(f"{f.reference} is being sent or has changed; reload the page and try again.",

@@ -210,3 +210,11 @@ def test_help_page_renders_the_openapi_description(admin, app):
             assert f"<code>{parameter['name']}</code>" in page
     assert "trackingNumber=1Z999AA10123456784" in page
     assert "password" not in str(spec["servers"]) and spec["openapi"].startswith("3.0")
+
+
+def test_help_page_says_what_a_client_can_rely_on(admin, app):
+    page = admin.get("/admin/api-users/help").get_data(as_text=True)
+    spec = app.test_client().get("/api/openapi.json").get_json()
+    assert len(spec["x-guarantees"]) == 4
+    assert "What your client can rely on" in page
+    assert "each exactly once" in page and "That answer reports it as HOLD" in page

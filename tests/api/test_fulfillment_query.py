@@ -59,7 +59,8 @@ def test_a_record_has_konnektives_shape_and_held_records_are_exported(
     f = fulfillment(fid)
     assert record["fulfillmentId"] == str(fid) and record["orderId"] == str(f.order_id)
     assert record["fulfillmentHouseId"] == str(house) and record["company"] == "ShipWorks East"
-    assert record["status"] == "PENDING" and f.status == "pending"
+    # the answer that hands it over reports it as it was handed over, with its export time
+    assert record["status"] == "HOLD" and f.status == "pending"
     assert record["dateExported"] == "2026-11-02 09:05:00" == record["dateUpdated"]
     assert record["dateCreated"] == "2026-11-02 09:00:00"
     assert all(DATETIME.match(record[k]) for k in ("dateCreated", "dateUpdated", "dateExported"))
@@ -69,7 +70,7 @@ def test_a_record_has_konnektives_shape_and_held_records_are_exported(
             record["shipPostalCode"], record["shipCountry"]) == (
         "Grace", "Hopper", "Arlington", "22202", "US")
     [item] = record["items"]
-    assert item["qty"] == "2" and item["status"] == "PENDING" and item["sku"].startswith("SKU-")
+    assert item["qty"] == "2" and item["status"] == "HOLD" and item["sku"].startswith("SKU-")
     assert all(isinstance(v, str) for v in (item["fulfillmentItemId"], item["productId"]))
     assert events(fid)[-1][:5] == ("hold", "pending", "api", "house-east", True)
 
@@ -126,7 +127,7 @@ def test_records_still_waiting_out_a_hold_delay_are_not_sent(house, held, call, 
     assert fulfillment(fid).status == "hold"
     clock.advance(hours=2)
     [record] = call("/fulfillment/query/", **DATES)["message"]["data"]
-    assert record["status"] == "PENDING"
+    assert record["status"] == "HOLD" and fulfillment(fid).status == "pending"
 
 
 def test_a_deactivated_account_keeps_its_held_records(pull_account, api_user, held, call,
@@ -165,3 +166,40 @@ def test_a_page_costs_the_same_queries_whatever_its_size(house, held, call, app)
         return len(seen)
 
     assert statements(2) == statements(10)  # both pages export their held records
+
+
+def test_walking_every_page_of_hold_returns_each_held_record_once(house, call, app, clock,
+                                                                  fulfillment):
+    """Handing records over moves them out of HOLD; the walk still serves each of the 500
+    once, reported as HOLD, and counts them all."""
+    from testkit import bulk_hold
+    ids = bulk_hold(app, house, "HELD-1", 500, clock())
+    clock.advance(minutes=1)
+    seen, page, totals = [], 1, set()
+    while True:
+        answer = call("/fulfillment/query/", fulfillmentStatus="HOLD", resultsPerPage="7",
+                      page=str(page), **DATES)
+        if answer["result"] == "ERROR":
+            assert answer == NOT_FOUND
+            break
+        message = answer["message"]
+        totals.add(message["totalResults"])
+        seen.extend((r["fulfillmentId"], r["status"]) for r in message["data"])
+        page += 1
+    assert [fid for fid, _status in seen] == [str(i) for i in ids]
+    assert {status for _fid, status in seen} == {"HOLD"}
+    assert totals == {"500"} and page == 73
+    assert fulfillment(ids[-1]).status == "pending"
+    # a new walk begins after they were handed over: none is Hold any more
+    assert call("/fulfillment/query/", fulfillmentStatus="HOLD", **DATES) == NOT_FOUND
+
+
+def test_pages_asked_out_of_turn_are_still_right(house, held, call):
+    ids = [str(i) for i in held(house, 9)]
+    third = call("/fulfillment/query/", resultsPerPage="2", page="3", **DATES)["message"]
+    assert [r["fulfillmentId"] for r in third["data"]] == ids[4:6]
+    first = call("/fulfillment/query/", resultsPerPage="2", **DATES)["message"]
+    assert [r["fulfillmentId"] for r in first["data"]] == ids[:2]
+    fifth = call("/fulfillment/query/", resultsPerPage="2", page="5", **DATES)["message"]
+    assert [r["fulfillmentId"] for r in fifth["data"]] == ids[8:]
+    assert fifth["totalResults"] == "9"  # the page that ends the walk counts exactly

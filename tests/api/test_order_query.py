@@ -31,7 +31,9 @@ def test_an_order_shows_only_the_users_fulfillments_and_items(house, pull_accoun
     assert order["items"][item_id]["price"] == "10.00"
     [shown] = order["fulfillments"]
     mine_fid = next(f for f in fids if fulfillment(f).house_account_id == house)
-    assert shown["fulfillmentId"] == str(mine_fid) and shown["status"] == "PENDING"
+    # handed over by this answer: reported as handed over, Pending from now on
+    assert shown["fulfillmentId"] == str(mine_fid) and shown["status"] == "HOLD"
+    assert fulfillment(mine_fid).status == "pending"
     assert shown["dateExported"] == "2026-11-02 09:00:00"
     assert [i["sku"] for i in shown["items"]] == ["MINE-1"]
     theirs_fid = next(f for f in fids if f != mine_fid)

@@ -58,7 +58,9 @@ def test_getstore_and_getstatuscodes(house, shipworks):
     assert shipworks("getstore").findtext("Store/Name") == "ShipWorks East"
     codes = {c.findtext("Code"): c.findtext("Name")
              for c in shipworks("getstatuscodes").iterfind("StatusCodes/StatusCode")}
-    assert codes["PENDING_SHIPMENT"] == "Pending Shipment" and len(codes) == 8
+    # only what updatestatus accepts
+    assert codes == {"PENDING_SHIPMENT": "Pending Shipment", "SHIPPED": "Shipped",
+                     "DELIVERED": "Delivered", "RETURNED": "Returned", "CANCELLED": "Cancelled"}
 
 
 @pytest.mark.parametrize("fields, code", [
@@ -97,8 +99,10 @@ def test_permissions_per_action(pull_account, api_user, held, shipworks, snapsho
 def test_an_order_has_what_shipworks_needs_and_is_exported(house, held, shipworks, fulfillment,
                                                            clock):
     [fid] = held(house)
-    assert shipworks("getcount", start=NEW_STORE).findtext("OrderCount") == "1"
+    # placed in the current second: not served until that second is over
+    assert shipworks("getcount", start=NEW_STORE).findtext("OrderCount") == "0"
     clock.advance(minutes=1)
+    assert shipworks("getcount", start=NEW_STORE).findtext("OrderCount") == "1"
     [order] = shipworks("getorders", start=NEW_STORE, maxcount="50").iterfind("Orders/Order")
     assert order.findtext("OrderNumber") == str(fid)
     assert order.findtext("OrderDate") == "2026-11-02T09:00:00"
@@ -110,14 +114,16 @@ def test_an_order_has_what_shipworks_needs_and_is_exported(house, held, shipwork
     assert (item.findtext("Quantity"), item.findtext("UnitPrice")) == ("2", "10.00")
     f = fulfillment(fid)
     assert f.status == "pending" and f.date_exported == datetime(2026, 11, 2, 9, 1)
-    # receiving moved it, so it comes once more with its new time, then never again
-    again = shipworks("getorders", start="2026-11-02T09:00:00").find("Orders/Order")
-    assert again.findtext("LastModified") == "2026-11-02T09:01:00"
-    assert shipworks("getorders", start="2026-11-02T09:01:00").find("Orders/Order") is None
+    # ShipWorks has it as it now is: the handover is not served a second time
+    assert f.updated_at == datetime(2026, 11, 2, 9, 0)
+    clock.advance(minutes=1)
+    assert shipworks("getorders", start="2026-11-02T09:00:00").find("Orders/Order") is None
+    assert shipworks("getcount", start="2026-11-02T09:00:00").findtext("OrderCount") == "0"
 
 
-def test_start_is_exclusive_on_whole_seconds(house, held, shipworks, set_status):
+def test_start_is_exclusive_on_whole_seconds(house, held, shipworks, set_status, clock):
     a, b = held(house, 2)
+    clock.advance(hours=1)
     set_status([a], "pending", updated_at=datetime(2026, 11, 2, 9, 30, 0, 400000))
     set_status([b], "pending", updated_at=datetime(2026, 11, 2, 9, 30, 1))
     assert order_numbers(shipworks("getorders", start="2026-11-02T09:29:59")) == [a, b]
@@ -127,8 +133,9 @@ def test_start_is_exclusive_on_whole_seconds(house, held, shipworks, set_status)
 
 
 def test_a_download_loop_gets_every_order_and_never_splits_a_second(house, held, shipworks,
-                                                                    set_status):
+                                                                    set_status, clock):
     ids = held(house, 7)
+    clock.advance(hours=1)
     seconds = [0, 1, 1, 1, 1, 2, 3]  # four orders share 09:40:01
     for fid, second in zip(ids, seconds):
         set_status([fid], "pending", updated_at=datetime(2026, 11, 2, 9, 40, second, 1000 * fid))
@@ -217,3 +224,46 @@ def test_whatever_shipworks_sends_the_answer_is_valid_xml_with_200(house, held, 
         assert response.status_code == 200
         SCHEMA.assertValid(etree.fromstring(response.data))
     run()
+
+
+def test_a_status_shipworks_sets_is_what_it_is_served_next(house, held, shipworks, fulfillment,
+                                                            clock):
+    [fid] = held(house)
+    clock.advance(seconds=1)
+    shipworks("getorders", start=NEW_STORE)
+    shipworks("updateshipment", order=str(fid), tracking="1Z999AA10123456784", carrier="UPS")
+    clock.advance(seconds=1)
+    [uploaded] = shipworks("getorders", start="2026-11-02T09:00:00").iterfind("Orders/Order")
+    assert uploaded.findtext("StatusCode") == "PENDING_SHIPMENT"
+    assert shipworks("updatestatus", order=str(fid), status="SHIPPED").find("UpdateSuccess") \
+        is not None
+    assert fulfillment(fid).status == "shipped"
+    clock.advance(seconds=1)
+    [served] = shipworks("getorders", start=uploaded.findtext("LastModified")).iterfind(
+        "Orders/Order")
+    assert served.findtext("StatusCode") == "SHIPPED"  # not overwritten with ours
+    # saying it again changes nothing and is not served again
+    shipworks("updatestatus", order=str(fid), status="SHIPPED")
+    clock.advance(seconds=1)
+    assert shipworks("getorders", start=served.findtext("LastModified")).find(
+        "Orders/Order") is None
+
+
+@pytest.mark.parametrize("cost", ["8,5000", "8.5000", "8", "0,99"])
+def test_a_cost_parses_with_either_decimal_separator(house, held, shipworks, fulfillment,
+                                                     cost):
+    [fid] = held(house)
+    root = shipworks("updateshipment", order=str(fid), tracking="1Z999AA10123456784",
+                     carrier="UPS", shippingcost=cost)
+    assert root.find("UpdateSuccess") is not None
+    assert fulfillment(fid).tracking_number == "1Z999AA10123456784"
+
+
+@pytest.mark.parametrize("cost", ["8,50,00", "1.234,50", "eight", "8.", "-3", "NaN"])
+def test_a_cost_that_is_no_amount_is_refused(house, held, shipworks, snapshot, cost):
+    [fid] = held(house)
+    before = snapshot()
+    root = shipworks("updateshipment", order=str(fid), tracking="1Z999AA10123456784",
+                     shippingcost=cost)
+    assert error_of(root)[0] == "BAD_COST" and "7,45" in error_of(root)[1]
+    assert snapshot() == before
