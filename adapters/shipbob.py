@@ -84,6 +84,7 @@ class ShipBobHouse(HouseAdapter):
     mode = "push"
     batch_size = 1
     default_base_url = "https://api.shipbob.com/1.0"
+    official_hosts = ("api.shipbob.com", "sandbox-api.shipbob.com")
     webhook_kind = "shipbob"
     fields = (
         CredentialField("token", "Personal Access Token", kind=FieldKind.SECRET,

@@ -66,6 +66,7 @@ class ShipMonkHouse(HouseAdapter):
     mode = "push"
     batch_size = 1
     default_base_url = "https://api.shipmonk.com/v1/integrations"
+    official_hosts = ("api.shipmonk.com",)
     webhook_kind = "shipmonk"
     fields = (
         CredentialField("api_key", "API Key", kind=FieldKind.SECRET,

@@ -56,6 +56,7 @@ class ShipStationHouse(HouseAdapter):
     mode = "push"
     batch_size = 100
     default_base_url = "https://ssapi.shipstation.com"
+    official_hosts = ("ssapi.shipstation.com",)
     webhook_kind = "shipstation"
     fields = (
         CredentialField("api_key", "API Key",

@@ -46,11 +46,11 @@ def create_app(config: dict | None = None) -> Flask:
     credentials.init_app(app)
     limiter.init_app(app)
 
-    from dashboard import (api, api_users, auth, board, carriers, cli, fulfillments, imports,
-                           mappings, orders, plugins, products, review, shipworks, templating,
-                           webhooks)
+    from dashboard import (api, api_users, audit_log, auth, board, carriers, cli, fulfillments,
+                           imports, mappings, orders, plugins, products, review, shipworks,
+                           templating, webhooks)
     for module in (auth, board, plugins, products, orders, fulfillments, review, imports,
-                   mappings, carriers, api_users, api, shipworks, webhooks):
+                   mappings, carriers, api_users, audit_log, api, shipworks, webhooks):
         app.register_blueprint(module.bp)
     for module in (api, shipworks, webhooks):  # they authenticate each call their own way
         csrf.exempt(module.bp)

@@ -114,6 +114,18 @@ def _exchange_for(url: str) -> _Exchange | None:
         return next((e for server, e in _exchanges.items() if url.startswith(server)), None)
 
 
+class _RefuseRedirects(urllib.request.HTTPRedirectHandler):
+    """A carrier's redirect is an error, never followed: it could carry the account's
+    credentials to another host."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        raise HTTPError(req.full_url, code, f"redirect to another URL refused ({msg})",
+                        headers, fp)
+
+
+_opener = urllib.request.build_opener(_RefuseRedirects)
+
+
 def _urlopen(request, *args, timeout=None, **kwargs):
     """karrio's ``urlopen`` with the calling tracker's timeout and a note of a 429's wait."""
     exchange = _exchange_for(getattr(request, "full_url", str(request)))
@@ -121,7 +133,7 @@ def _urlopen(request, *args, timeout=None, **kwargs):
         timeout = exchange.timeout if exchange else DEFAULT_TIMEOUT
     try:
         # karrio builds the request on the account's http(s) base URL (url_validator)
-        return urllib.request.urlopen(request, *args, timeout=timeout, **kwargs)  # noqa: S310
+        return _opener.open(request, *args, timeout=timeout, **kwargs)  # noqa: S310
     except HTTPError as error:
         if error.code == 429 and exchange is not None:
             exchange.retry_after = _seconds(error.headers.get("Retry-After"))
