@@ -251,6 +251,27 @@ class ShipBobHouse(HouseAdapter):
         matches = [hmac.compare_digest(e, o) for e in expected for o in offered]
         return None if any(matches) else "The webhook signature does not match."
 
+    @staticmethod
+    def body_says(topic: str, resource: dict[str, Any]) -> bool:
+        """Whether the signed body is the event the unsigned ``x-webhook-topic`` header
+        names, so a captured delivery cannot be replayed under another topic: an order
+        (with ``shipments``) for ``order.shipped``; for the shipment topics a shipment whose
+        own status says it (203 Delivered, Exception or 204, Cancelled). Guessed from the
+        GET shapes: ShipBob does not publish per-topic bodies (see the AsyncAPI document)."""
+        if topic == "order.shipped":
+            return isinstance(resource.get("shipments"), list)
+        if "shipments" in resource:
+            return False
+        details = [d for d in resource.get("status_details") or () if isinstance(d, dict)]
+        if topic == "order.shipment.delivered":
+            return any(d.get("id") == 203 or d.get("name") == "Delivered" for d in details)
+        if topic == "order.shipment.exception":
+            return resource.get("status") == "Exception" or any(d.get("id") == 204
+                                                                for d in details)
+        if topic == "order.shipment.cancelled":
+            return resource.get("status") == "Cancelled"
+        return True  # topics we do not act on change nothing either way
+
     def webhook_tracking(self, resource: dict[str, Any]) -> TrackingInfo:
         """What a webhook's body says: an order (``order.shipped``: its shipments) or one
         shipment (``order.shipment.*``), as the GET endpoints show them. Shipments without

@@ -2,10 +2,11 @@
 
 Each route first proves the call comes from the account's house (the secret token in the
 URL for all three, then ShipBob's Standard-Webhooks signature or ShipMonk's Basic auth),
-then applies the event once: its id is stored in ``WebhookEvent`` (unique per source) in
-the same transaction as the change it makes, so a repeat finds it and changes nothing.
-A call that cannot be proven, cannot be read or names no order of the account gets a 4xx
-and changes nothing. Tracking goes through ``tracking.record_packages`` and every status
+then applies the event once: its id is stored in ``WebhookEvent`` (unique per source and
+account) in the same transaction as the change it makes, so a repeat finds it and changes
+nothing. A call that cannot be proven, cannot be read or names no order of the account gets
+a 4xx and changes nothing; an address that keeps failing to prove itself on a route
+(``WEBHOOK_AUTH_FAILURE_LIMIT``) is turned away with a 429 before any check. Tracking goes through ``tracking.record_packages`` and every status
 change through the status rules. Polling stays the fallback for anything a webhook misses.
 """
 from __future__ import annotations
@@ -16,14 +17,14 @@ import json
 import logging
 from typing import Any, Callable
 
-from flask import Blueprint, jsonify, request, url_for
+from flask import Blueprint, current_app, jsonify, request, url_for
 from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from adapters import HOUSES
 from adapters.base import AdapterError, TrackingInfo
 from adapters.http import ForeignURL
-from dashboard import credentials
+from dashboard import credentials, failure_counts
 from dashboard import status as rules
 from dashboard.clock import now
 from dashboard.extensions import db
@@ -119,7 +120,7 @@ def shipstation(token: str):
     if kind not in SHIPSTATION_SHIPPED:
         return _ok(f"{kind} notifications are not used here; nothing changed.")
     event_id = "resource:" + hashlib.sha256(url.encode()).hexdigest()
-    if _seen("shipstation", event_id):
+    if _seen("shipstation", account.id, event_id):
         return _ok(REPEAT)
     adapter, account_id, title = adapter_for(account), account.id, account.title
     db.session.rollback()  # hold no transaction while ShipStation answers
@@ -151,17 +152,20 @@ def shipbob(token: str):
     raw = request.get_data()
     problem = adapter.verify_webhook(request.headers, raw)
     if problem:
-        raise Refused(401, problem)
+        raise _unproven("shipbob", 401, problem)
     body = _json_object(raw)
-    topic = request.headers.get("x-webhook-topic") or body.get("topic")
-    if not isinstance(topic, str) or not topic:
+    topic = request.headers.get("x-webhook-topic")
+    if not topic:
         raise Refused(400, "The x-webhook-topic header is missing.")
     if topic not in SHIPBOB_TOPICS:
         return _ok(f"{topic} events are not used here; nothing changed.")
     event_id = request.headers["webhook-id"][:200]
-    if _seen("shipbob", event_id):
+    if _seen("shipbob", account.id, event_id):
         return _ok(REPEAT)
     info = _read(adapter.webhook_tracking, body, "a ShipBob order or shipment")
+    if not _read(lambda b: adapter.body_says(topic, b), body, "a ShipBob event"):
+        raise Refused(400, f"The x-webhook-topic header says {topic}, but the signed body is "
+                           "not such an event; nothing changed.")
     found = _fulfillments(account.id, [info])
     if not found:
         raise Refused(404, "The event names no order of this account.")
@@ -192,7 +196,7 @@ def shipmonk(token: str):
     auth = request.authorization
     if auth is None or auth.type != "basic" or not adapter.webhook_auth_ok(
             auth.username or "", auth.password or ""):
-        raise Refused(401, "The Basic auth user name or password is wrong.")
+        raise _unproven("shipmonk", 401, "The Basic auth user name or password is wrong.")
     body = _json_object(request.get_data())
     info = _read(adapter.notification_tracking, body, "a ShipMonk shipment notification")
     if not (info.key or info.house_reference) or not info.packages:
@@ -201,7 +205,7 @@ def shipmonk(token: str):
     numbers = ",".join(sorted(p.tracking_number for p in info.packages))
     event_id = (f"shipment:{body['shipment_id']}" if body.get("shipment_id") else
                 "packages:" + hashlib.sha256(f"{info.key}|{numbers}".encode()).hexdigest())
-    if _seen("shipmonk", event_id):
+    if _seen("shipmonk", account.id, event_id):
         return _ok(REPEAT)
     found = _fulfillments(account.id, [info])
     if not found:
@@ -213,12 +217,25 @@ def shipmonk(token: str):
 # ------------------------------------------------------------------ proving and reading
 
 
+def _unproven(kind: str, status: int, message: str) -> Refused:
+    """A failed authentication on route ``kind``: counted against the caller's address."""
+    failure_counts.count(current_app.config["WEBHOOK_AUTH_FAILURE_LIMIT"], "webhook-auth",
+                         kind, request.remote_addr or "")
+    return Refused(status, message)
+
+
 def _account(kind: str, token: str) -> HouseAccount:
     """The account whose house posts to route ``kind`` and whose webhook token is
     ``token``. Every candidate's token is compared, in constant time.
 
-    :raise Refused: 404 when none matches
+    :raise Refused: 429 when this address failed too often on the route, 404 when no
+        account matches
     """
+    wait = failure_counts.exceeded(current_app.config["WEBHOOK_AUTH_FAILURE_LIMIT"],
+                                   "webhook-auth", kind, request.remote_addr or "")
+    if wait is not None:
+        raise Refused(429, f"Too many failed authentications from this address; try again in "
+                           f"{wait} seconds.")
     keys = [key for key, cls in HOUSES.items() if cls.webhook_kind == kind]
     found = None
     for account in db.session.scalars(select(HouseAccount)
@@ -226,7 +243,7 @@ def _account(kind: str, token: str) -> HouseAccount:
         if hmac.compare_digest(account.webhook_token.encode(), token.encode()):
             found = account
     if found is None:
-        raise Refused(404, "No such webhook.")
+        raise _unproven(kind, 404, "No such webhook.")
     return found
 
 
@@ -240,19 +257,33 @@ def _json_object(raw: bytes) -> dict[str, Any]:
     return body
 
 
-def _read(parse: Callable[[dict[str, Any]], TrackingInfo], body: dict[str, Any],
-          what: str) -> TrackingInfo:
+#: the longest text each package field may hold (the columns it is stored in)
+PACKAGE_LIMITS = {"tracking_number": 64, "carrier": 40, "ship_method": 80}
+
+
+def _read(parse: Callable[[dict[str, Any]], Any], body: dict[str, Any], what: str):
     """``parse(body)``, a body of the wrong shape (a list where an object belongs, a
-    number where a date does) being a 400."""
+    number where a date does, a tracking number or carrier that is not a short text)
+    being a 400."""
     try:
-        return parse(body)
+        result = parse(body)
     except (AttributeError, TypeError, KeyError, ValueError):
         raise Refused(400, f"The body is not {what}.") from None
+    for package in result.packages if isinstance(result, TrackingInfo) else ():
+        for name, limit in PACKAGE_LIMITS.items():
+            value = getattr(package, name)
+            if not isinstance(value, str) or len(value) > limit:
+                raise Refused(400, f"The body is not {what}: {name} must be a text of at "
+                                   f"most {limit} characters.")
+    return result
 
 
-def _seen(source: str, event_id: str) -> bool:
+def _seen(source: str, account_id: int, event_id: str) -> bool:
+    """Whether this account already has this event (another account's event with the same
+    id is a different delivery)."""
     return db.session.scalar(select(WebhookEvent.id).where(
-        WebhookEvent.source == source, WebhookEvent.event_id == event_id)) is not None
+        WebhookEvent.source == source, WebhookEvent.house_account_id == account_id,
+        WebhookEvent.event_id == event_id)) is not None
 
 
 def _fulfillments(account_id: int, infos: list[TrackingInfo]) -> dict[int, TrackingInfo]:
@@ -299,7 +330,7 @@ def _apply_once(source: str, event_id: str, account_id: int, found: dict[int, Tr
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
-        if _seen(source, event_id[:200]):
+        if _seen(source, account_id, event_id[:200]):
             return _ok(REPEAT)
         raise Refused(409, "Another update of this order was being saved; send it again.")
     log.info("webhook %s %s for account %s: %s", source, event_id[:80], account_id, outcome)
