@@ -10,6 +10,7 @@ from flask import Flask, redirect, request, url_for
 from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from dashboard import instance_files, log_redaction, security_headers
 from dashboard.config import Config
 from dashboard.extensions import csrf, db, limiter, login_manager, migrate
 
@@ -26,7 +27,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.from_pyfile("settings.py", silent=True)
     if config:
         app.config.update(config)
-    Path(app.config["INSTANCE_DIR"]).mkdir(parents=True, exist_ok=True)
+    instance_files.private_dir(app.config["INSTANCE_DIR"])
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = _instance_secret(app)
     if app.config["PROXY_COUNT"]:
@@ -56,6 +57,7 @@ def create_app(config: dict | None = None) -> Flask:
         csrf.exempt(module.bp)
     cli.init_app(app)
     templating.init_app(app)
+    security_headers.init_app(app)
 
     @app.get("/healthz")
     def healthz():
@@ -85,6 +87,7 @@ def create_app(config: dict | None = None) -> Flask:
         return None
 
     logging.getLogger("dashboard").setLevel(logging.INFO)
+    log_redaction.install()
     return app
 
 
