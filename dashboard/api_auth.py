@@ -29,6 +29,7 @@ from limits import parse
 from sqlalchemy import or_, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from dashboard import failure_counts
 from dashboard.clock import now
 from dashboard.extensions import db, limiter
 from dashboard.models import ApiUser
@@ -156,27 +157,19 @@ def _limit_hit(item, *identifiers: str) -> Refusal | None:
                                  f"{wait} seconds.", retry_after=wait)
 
 
+def _failure_limit() -> str:
+    return current_app.config.get("API_AUTH_FAILURE_LIMIT") or DEFAULT_FAILURE_LIMIT
+
+
 def _failures_exceeded(address: str) -> Refusal | None:
-    if not limiter.enabled:
-        return None
-    item = _rate("API_AUTH_FAILURE_LIMIT", DEFAULT_FAILURE_LIMIT)
-    try:
-        if limiter.limiter.test(item, "api-auth-failures", address):
-            return None
-    except Exception as exc:  # noqa: BLE001
-        log.warning("rate limit storage unavailable, call allowed: %s", exc)
+    if failure_counts.exceeded(_failure_limit(), "api-auth-failures", address) is None:
         return None
     return Refusal("RATE_LIMIT", "Too many failed logins from this address; try again in a "
                                  "minute.", retry_after=60)
 
 
 def _count_failure(address: str) -> None:
-    if limiter.enabled:
-        try:
-            limiter.limiter.hit(_rate("API_AUTH_FAILURE_LIMIT", DEFAULT_FAILURE_LIMIT),
-                                "api-auth-failures", address)
-        except Exception as exc:  # noqa: BLE001
-            log.warning("rate limit storage unavailable: %s", exc)
+    failure_counts.count(_failure_limit(), "api-auth-failures", address)
 
 
 #: HMAC of (login id, stored hash, password) -> when the proof expires. A pull house sends

@@ -1,6 +1,7 @@
 """Counting failed authentications in Redis with Flask-Limiter's storage, shared by every
-process: the dashboard login (per email and per address) and the webhook routes (per route
-and address) turn a caller away once a window holds too many failures.
+process: the dashboard login (per email and per address), the API (per address) and the
+webhook routes (per route and address) turn a caller away once a window holds too many
+failures.
 
 A broken counter fails open (and logs it): the authentication itself still applies.
 """

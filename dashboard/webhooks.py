@@ -6,8 +6,9 @@ then applies the event once: its id is stored in ``WebhookEvent`` (unique per so
 account) in the same transaction as the change it makes, so a repeat finds it and changes
 nothing. A call that cannot be proven, cannot be read or names no order of the account gets
 a 4xx and changes nothing; an address that keeps failing to prove itself on a route
-(``WEBHOOK_AUTH_FAILURE_LIMIT``) is turned away with a 429 before any check. Tracking goes through ``tracking.record_packages`` and every status
-change through the status rules. Polling stays the fallback for anything a webhook misses.
+(``WEBHOOK_AUTH_FAILURE_LIMIT``) is turned away with a 429 before any check. Tracking goes
+through ``tracking.record_packages`` and every status change through the status rules.
+Polling stays the fallback for anything a webhook misses.
 """
 from __future__ import annotations
 

@@ -7,9 +7,8 @@ Create Date: 2026-11-29 01:40:00
 """
 import secrets
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '5ec0a11d7a3f'
 down_revision = 'be0e44ee1e4b'

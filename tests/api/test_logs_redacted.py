@@ -12,7 +12,6 @@ import time
 from pathlib import Path
 
 import requests
-
 from pullkit import API_PASSWORD, DATES
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -4,10 +4,10 @@ passwords, and malformed fields in an authenticated ShipMonk notification."""
 from __future__ import annotations
 
 import pytest
-
 from houses_kit import CREDENTIALS, counts, fulfillment, shipments
-from simulators.shipbob import signed_delivery
 from test_shipbob_webhook import NEW_SECRET, _post, _unix
+
+from simulators.shipbob import signed_delivery
 
 MONK_AUTH = (CREDENTIALS["shipmonk"]["webhook_username"],
              CREDENTIALS["shipmonk"]["webhook_password"])

@@ -1,7 +1,6 @@
 """Admin › Audit log: who changed what, when and from where, for every admin change;
 never a credential's value; admins only; filterable."""
 from sqlalchemy import select
-
 from testkit import SANDBOX_KEY
 
 NEW_KEY = "sbx_feedfacecafe0002"

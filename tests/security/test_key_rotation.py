@@ -42,7 +42,7 @@ def test_rotate_then_drop_the_old_key(app, stored, monkeypatch):
     assert rotated.exit_code == 0, rotated.output
     assert "Re-encrypted 6 stored credential(s)" in rotated.output
     assert "can be dropped" in rotated.output
-    assert all(a != b for a, b in zip(before, _tokens(app)))
+    assert all(a != b for a, b in zip(before, _tokens(app), strict=True))
     assert len(key_file.read_bytes().split()) == 2
 
     dropped = runner.invoke(args=["keys", "drop-old"])

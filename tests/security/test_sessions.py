@@ -4,7 +4,6 @@ cookie stops working. And the password page with its policy."""
 import re
 
 import pytest
-
 from testkit import PASSWORD, Browserless
 
 STRONG = "violet anchor tumbles quietly 47"
