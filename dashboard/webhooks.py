@@ -31,6 +31,7 @@ from dashboard.clock import now
 from dashboard.extensions import db
 from dashboard.house_accounts import adapter_for
 from dashboard.models import Fulfillment, HouseAccount, Shipment, WebhookEvent
+from dashboard.outbound import BaseURLRefused
 from dashboard.status import Status
 from dashboard.tracking import record_packages
 
@@ -59,6 +60,14 @@ class Refused(Exception):
 def _refused(exc: Refused):
     db.session.rollback()
     return jsonify(ok=False, error=exc.message), exc.status
+
+
+@bp.errorhandler(BaseURLRefused)
+def _base_url_refused(exc: BaseURLRefused):
+    """The account points at a host the outbound policy refuses: its client cannot be
+    used, for checking a delivery either; the house retries once the account is fixed."""
+    db.session.rollback()
+    return jsonify(ok=False, error=f"This account cannot be used: {exc}"), 503
 
 
 def _ok(outcome: str):

@@ -107,3 +107,16 @@ def test_malformed_shipmonk_fields_are_refused_with_a_reason(app, sent, change, 
     assert response.status_code == 400, response.json
     assert words in response.json["error"]
     assert counts(app) == before and fulfillment(app, setup.fid).status == "pending"
+
+
+def test_an_account_refused_by_the_outbound_policy_answers_503(app, sent, clock):
+    """Custom base URLs switched off while an account still points at one: its deliveries
+    are refused plainly (the house retries later), never a server error or a change."""
+    setup = sent("shipbob")
+    resource = setup.sim.app.extensions["house"].find(setup.reference)
+    app.config["ALLOW_CUSTOM_BASE_URLS"] = False
+    before = counts(app)
+    response = _post(app, setup.token, *signed_delivery("order.shipped", resource, NEW_SECRET,
+                                                        timestamp=_unix(clock)))
+    assert response.status_code == 503 and "official API hosts" in response.json["error"]
+    assert counts(app) == before
