@@ -1,4 +1,4 @@
 """The WSGI entry point: ``gunicorn wsgi:app``; ``FLASK_APP=wsgi flask db upgrade``."""
-from dashboard import create_app
+from dashboard.app import create_app
 
 app = create_app()

@@ -52,7 +52,7 @@ class Config:
     DISPATCH_MAX_INLINE_WAIT = float(os.environ.get("DISPATCH_MAX_INLINE_WAIT", "120"))
     PAGE_SIZE = 50
     #: let house and carrier accounts point at any http(s) base URL (simulators, proxies);
-    #: off, only the hosts each adapter declares as official are used (dashboard.outbound)
+    #: off, only the hosts each adapter declares as official are used (services.outbound)
     ALLOW_CUSTOM_BASE_URLS = _bool("ALLOW_CUSTOM_BASE_URLS", False)
     #: failed dashboard logins per email / per address before they are locked for a while
     LOGIN_ACCOUNT_LIMIT = os.environ.get("LOGIN_ACCOUNT_LIMIT", "20 per 15 minutes")

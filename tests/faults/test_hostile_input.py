@@ -232,7 +232,7 @@ def test_hostile_values_in_every_api_parameter(app, world):
     from dashboard import credentials
     from dashboard.extensions import db
     from dashboard.models import ApiUser, HouseAccount
-    from dashboard.openapi import ENDPOINTS
+    from dashboard.api.openapi import ENDPOINTS
     with app.app_context():
         pull = HouseAccount(adapter_key="shipworks", title="ShipWorks",
                             credentials_encrypted=credentials.encrypt({}))

@@ -94,7 +94,7 @@ def test_failed_authentications_are_limited_per_route_and_address(app, sent, clo
     ({"carrier": "U" * 41}, "carrier must be a text of at most 40 characters"),
     ({"packages": [{"tracking_number": ["1Z1", "1Z2"]}]}, "tracking_number must be a text"),
     ({"packages": [{"tracking_number": "9" * 65}]}, "tracking_number must be a text"),
-    ({"shipping_service": ["Ground"]}, "ship_method must be a text"),
+    ({"service": ["Ground"]}, "ship_method must be a text"),
 ], ids=["carrier-number", "carrier-object", "carrier-41", "tracking-list", "tracking-65",
         "service-list"])
 def test_malformed_shipmonk_fields_are_refused_with_a_reason(app, sent, change, words):

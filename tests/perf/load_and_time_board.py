@@ -133,7 +133,8 @@ def load(conn: psycopg.Connection, rows: int) -> None:
 
 
 def make_app(url: str, instance: Path):
-    from dashboard import create_app, redis_conn
+    from dashboard import redis_conn
+    from dashboard.app import create_app
     return create_app({"SQLALCHEMY_DATABASE_URI": url, "INSTANCE_DIR": str(instance),
                        "SECRET_KEY": "perf", "WTF_CSRF_ENABLED": False,
                        "ALLOW_CUSTOM_BASE_URLS": True,

@@ -7,7 +7,7 @@ NEW_KEY = "sbx_feedfacecafe0002"
 
 
 def _events(app):
-    from dashboard.audit import AuditEvent
+    from dashboard.services.audit import AuditEvent
     from dashboard.extensions import db
     with app.app_context():
         return [(e.actor, e.address, e.subject, e.action, e.detail)

@@ -38,7 +38,8 @@ def _mode(path) -> str:
 
 def test_instance_files_are_owner_only(tmp_path, redis_url):
     """A fresh install: the folder, the database, the keys and the embedded Redis."""
-    from dashboard import create_app, redis_conn
+    from dashboard import redis_conn
+    from dashboard.app import create_app
     from dashboard.extensions import db
     instance = tmp_path / "fresh-instance"
     old = os.umask(0o022)  # a usual umask, which used to leave everything world-readable

@@ -31,7 +31,9 @@ def stored(app, sandbox_account):
 
 
 def test_rotate_then_drop_the_old_key(app, stored, monkeypatch):
-    from dashboard import create_app, credentials, key_rotation
+    from dashboard import credentials
+    from dashboard.app import create_app
+    from dashboard.services import key_rotation
     monkeypatch.setattr(key_rotation, "BATCH", 2)  # 3 batches for the 5 house accounts
     key_file = Path(app.config["INSTANCE_DIR"]) / "credential.keys"
     [old_key] = key_file.read_bytes().split()
@@ -84,7 +86,7 @@ def test_the_old_key_is_kept_while_a_row_still_needs_it(app, stored):
 def test_keys_from_the_environment_are_not_rewritten(app, stored):
     from cryptography.fernet import Fernet
 
-    from dashboard import create_app
+    from dashboard.app import create_app
     configured = create_app({**app.config, "CREDENTIAL_KEYS": Fernet.generate_key().decode()})
     result = configured.test_cli_runner().invoke(args=["keys", "rotate"])
     assert result.exit_code != 0 and "CREDENTIAL_KEYS" in result.output
