@@ -330,6 +330,9 @@ class HouseAdapter(House, ABC):
     mode: ClassVar[str] = "push"
     batch_size: ClassVar[int] = 1
     default_base_url: ClassVar[str] = ""
+    #: the house's own API hosts; an account may point elsewhere only when the operator
+    #: allows custom base URLs (``dashboard.services.outbound``)
+    official_hosts: ClassVar[tuple[str, ...]] = ()
     #: seconds between tracking checks of a fresh order, for a house that ships far faster
     #: than real ones (the Sandbox); None: the usual cadence
     check_interval: ClassVar[float | None] = None
@@ -413,6 +416,9 @@ class CarrierTracker(ABC):
     fields: ClassVar[tuple[CredentialField, ...]] = ()
     #: numbers per request the carrier accepts
     batch_size: ClassVar[int] = 1
+    #: the carrier's own API hosts (production and its test server); others need the
+    #: operator's permission (``dashboard.services.outbound``)
+    official_hosts: ClassVar[tuple[str, ...]] = ()
     #: seconds between checks of a fresh package, for a carrier far faster than real ones
     #: (the Sandbox); None: the usual cadence
     check_interval: ClassVar[float | None] = None

@@ -196,6 +196,9 @@ class HouseSession:
         self._refill_at: float | None = None
         self._window_end: float | None = None
         self._sent_at = 0.0
+        #: (status, reason phrase) of the last answer, for a report that must not quote
+        #: the house's body (Test connection)
+        self.last_status: tuple[int, str] | None = None
         self.session = requests.Session()
         self.session.auth = auth
         self.session.headers.update({"Accept": "application/json", **(headers or {})})
@@ -219,20 +222,17 @@ class HouseSession:
         if not (same_origin(url, self.base_url) or house_host(url, house_hosts)):
             raise ForeignURL(f"{url[:200]} is not on {self.house}'s API host "
                              f"{origin(self.base_url)}; it was not fetched.")
-        response = self._request("GET", url, params=params, allow_redirects=False)
-        if response.is_redirect:
-            raise HouseCallFailed(f"{self.house} answered the resource with a redirect; it was "
-                                  "not followed.", transient=False, status=response.status_code)
-        return response
+        return self._request("GET", url, params=params)
 
     def _request(self, method: str, url: str, *, json: Any = None, params: Any = None,
-                 data: Any = None, allow_redirects: bool = True) -> requests.Response:
+                 data: Any = None) -> requests.Response:
+        """One call; a redirect is never followed (it could carry the credentials to
+        another host) and counts as a refusal."""
         self._wait_for_refill()
         self._sent_at = time.monotonic()
         try:
             response = self.session.request(method, url, json=json, params=params, data=data,
-                                            timeout=self.timeout,
-                                            allow_redirects=allow_redirects)
+                                            timeout=self.timeout, allow_redirects=False)
         except requests.ConnectionError as exc:
             if _not_sent(exc):
                 raise HouseCallFailed(f"Could not reach {self.house} at {self.base_url}: "
@@ -250,6 +250,10 @@ class HouseSession:
                                   transient=False) from exc
         self._note_allowance(response)
         status = response.status_code
+        self.last_status = (status, response.reason or "")
+        if 300 <= status < 400:
+            raise HouseCallFailed(f"{self.house} answered with a redirect (HTTP {status}); it "
+                                  "was not followed.", transient=False, status=status)
         if status in (401, 403):
             raise HouseCallFailed(f"{self.house} refused the credentials (HTTP {status}): "
                                   f"{error_message(response)}", transient=False,

@@ -113,6 +113,7 @@ class ShipBobHouse(HouseAdapter):
     mode = "push"
     batch_size = 1
     default_base_url = "https://api.shipbob.com"
+    official_hosts = ("api.shipbob.com", "sandbox-api.shipbob.com")
     simulator = "simulators.shipbob"
     webhook = WebhookSpec(
         "shipbob", read=read_shipbob, needs=("webhook_secrets",),
@@ -309,6 +310,27 @@ class ShipBobHouse(HouseAdapter):
         # every pair is compared, so the time taken says nothing about which one matched
         matches = [hmac.compare_digest(e, o) for e in expected for o in offered]
         return None if any(matches) else "The webhook signature does not match."
+
+    @staticmethod
+    def body_says(topic: str, resource: dict[str, Any]) -> bool:
+        """Whether the signed body is the event the unsigned ``x-webhook-topic`` header
+        names, so a captured delivery cannot be replayed under another topic: an order
+        (with ``shipments``) for ``order.shipped``; for the shipment topics a shipment whose
+        own status says it (203 Delivered, Exception or 204, Cancelled). Guessed from the
+        GET shapes: ShipBob does not publish per-topic bodies (see the AsyncAPI document)."""
+        if topic == "order.shipped":
+            return isinstance(resource.get("shipments"), list)
+        if "shipments" in resource:
+            return False
+        details = [d for d in resource.get("status_details") or () if isinstance(d, dict)]
+        if topic == "order.shipment.delivered":
+            return any(d.get("id") == 203 or d.get("name") == "Delivered" for d in details)
+        if topic == "order.shipment.exception":
+            return resource.get("status") == "Exception" or any(d.get("id") == 204
+                                                                for d in details)
+        if topic == "order.shipment.cancelled":
+            return resource.get("status") == "Cancelled"
+        return True  # topics we do not act on change nothing either way
 
     def webhook_tracking(self, resource: dict[str, Any]) -> TrackingInfo:
         """What a webhook's body says: an order (``order.shipped``: its shipments) or one

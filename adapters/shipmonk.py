@@ -98,6 +98,7 @@ class ShipMonkHouse(HouseAdapter):
     mode = "push"
     batch_size = 1
     default_base_url = "https://api.shipmonk.com"
+    official_hosts = ("api.shipmonk.com",)
     simulator = "simulators.shipmonk"
     webhook = WebhookSpec(
         "shipmonk", read=read_shipmonk, needs=("webhook_username", "webhook_password"),

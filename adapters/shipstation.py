@@ -82,6 +82,7 @@ class ShipStationHouse(HouseAdapter):
     mode = "push"
     batch_size = 100
     default_base_url = "https://ssapi.shipstation.com"
+    official_hosts = ("ssapi.shipstation.com",)
     simulator = "simulators.shipstation"
     webhook = WebhookSpec(
         "shipstation", read=read_shipstation,

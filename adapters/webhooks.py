@@ -30,14 +30,24 @@ def json_object(raw: bytes) -> dict[str, Any]:
     return body
 
 
-def parsed(parse: Callable[[dict[str, Any]], TrackingInfo], body: dict[str, Any],
-           what: str) -> TrackingInfo:
+#: the longest text each package field may hold (the dashboard columns it is stored in)
+PACKAGE_LIMITS = {"tracking_number": 64, "carrier": 40, "ship_method": 80}
+
+
+def parsed(parse: Callable[[dict[str, Any]], Any], body: dict[str, Any], what: str):
     """``parse(body)``, a body of the wrong shape (a list where an object belongs, a number
-    where a date does) being a 400."""
+    where a date does, a tracking number or carrier that is not a short text) being a 400."""
     try:
-        return parse(body)
+        result = parse(body)
     except (AttributeError, TypeError, KeyError, ValueError):
         raise WebhookRefused(400, f"The body is not {what}.") from None
+    for package in result.packages if isinstance(result, TrackingInfo) else ():
+        for name, limit in PACKAGE_LIMITS.items():
+            value = getattr(package, name)
+            if not isinstance(value, str) or len(value) > limit:
+                raise WebhookRefused(400, f"The body is not {what}: {name} must be a text of "
+                                          f"at most {limit} characters.")
+    return result
 
 
 def basic_auth(headers: Mapping[str, str]) -> tuple[str, str] | None:
@@ -94,18 +104,24 @@ SHIPBOB_ACTIONS = {"order.shipped": WebhookAction.TRACKING,
 def read_shipbob(adapter, headers: Mapping[str, str], raw: bytes) -> WebhookCall:
     """ShipBob's Standard-Webhooks-signed calls: ``order.shipped`` (which may come without
     tracking: then nothing moves and polling stays the fallback), and a shipment's
-    ``delivered``, ``exception`` and ``cancelled``."""
+    ``delivered``, ``exception`` and ``cancelled``. The topic comes from the unsigned
+    ``x-webhook-topic`` header, so the signed body must be such an event
+    (``ShipBobHouse.body_says``): a captured delivery replayed under another topic is a 400."""
     problem = adapter.verify_webhook(headers, raw)
     if problem:
         raise WebhookRefused(401, problem)
     body = json_object(raw)
-    topic = headers.get("x-webhook-topic") or body.get("topic")
-    if not isinstance(topic, str) or not topic:
+    topic = headers.get("x-webhook-topic")
+    if not topic:
         raise WebhookRefused(400, "The x-webhook-topic header is missing.")
     if topic not in _topics(adapter):
         return WebhookCall("", WebhookAction.IGNORED,
                            note=f"{topic} events are not used here; nothing changed.")
     action = SHIPBOB_ACTIONS[topic]
+    info = parsed(adapter.webhook_tracking, body, "a ShipBob order or shipment")
+    if not parsed(lambda b: adapter.body_says(topic, b), body, "a ShipBob event"):
+        raise WebhookRefused(400, f"The x-webhook-topic header says {topic}, but the signed "
+                                  "body is not such an event; nothing changed.")
     note = "ShipBob reported the order shipped without tracking; polling will fetch it."
     if action is WebhookAction.EXCEPTION:
         reasons = [d.get("description") or d.get("name") or "" for d in
@@ -115,9 +131,7 @@ def read_shipbob(adapter, headers: Mapping[str, str], raw: bytes) -> WebhookCall
     elif action is WebhookAction.CANCELLED:
         shipment_id = body.get("id") if "shipments" not in body else None
         note = f"ShipBob cancelled shipment {shipment_id or '?'}."
-    return WebhookCall(headers["webhook-id"][:200], action,
-                       lambda: [parsed(adapter.webhook_tracking, body,
-                                       "a ShipBob order or shipment")], note)
+    return WebhookCall(headers["webhook-id"][:200], action, lambda: [info], note)
 
 
 def read_shipmonk(adapter, headers: Mapping[str, str], raw: bytes) -> WebhookCall:

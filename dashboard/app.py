@@ -11,8 +11,9 @@ from flask import Flask, redirect, request, url_for
 from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from dashboard import cli, credentials, errors, templating
-from dashboard.admin import api_users, carriers
+from dashboard import (cli, credentials, errors, instance_files, log_redaction, security_headers,
+                       templating)
+from dashboard.admin import api_users, audit_log, carriers
 from dashboard.api import konnektive, shipworks
 from dashboard.auth import routes as auth
 from dashboard.config import Config
@@ -38,7 +39,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.from_pyfile("settings.py", silent=True)
     if config:
         app.config.update(config)
-    Path(app.config["INSTANCE_DIR"]).mkdir(parents=True, exist_ok=True)
+    instance_files.private_dir(app.config["INSTANCE_DIR"])
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = _instance_secret(app)
     if app.config["PROXY_COUNT"]:
@@ -58,8 +59,8 @@ def create_app(config: dict | None = None) -> Flask:
 
     webhook_routes = webhooks.blueprint()  # a route per webhook the houses declare
     for bp in (auth.bp, board.bp, plugins.bp, products.bp, orders.bp, fulfillments.bp,
-               review.bp, imports.bp, mappings.bp, carriers.bp, api_users.bp, konnektive.bp,
-               shipworks.bp, webhook_routes):
+               review.bp, imports.bp, mappings.bp, carriers.bp, api_users.bp, audit_log.bp,
+               konnektive.bp, shipworks.bp, webhook_routes):
         app.register_blueprint(bp)
     for bp in (konnektive.bp, shipworks.bp, webhook_routes):  # each call proves itself
         csrf.exempt(bp)
@@ -67,6 +68,7 @@ def create_app(config: dict | None = None) -> Flask:
     dispatch_jobs.init_app(app)
     templating.init_app(app)
     errors.init_app(app)
+    security_headers.init_app(app)
 
     @app.get("/healthz")
     def healthz():
@@ -96,6 +98,7 @@ def create_app(config: dict | None = None) -> Flask:
         return None
 
     logging.getLogger("dashboard").setLevel(logging.INFO)
+    log_redaction.install()
     return app
 
 

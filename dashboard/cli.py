@@ -13,6 +13,7 @@ from flask.cli import AppGroup, with_appcontext
 from rq import Worker
 from sqlalchemy import func, select
 
+from dashboard.services import audit, key_rotation, password_policy
 from dashboard.extensions import db
 from dashboard.models import Product, User
 from dashboard.redis_conn import connection
@@ -36,15 +37,49 @@ def create_user(email: str, role: str, name: str, password: str | None):
         raise click.BadParameter("Give an email address.", param_hint="EMAIL")
     if db.session.scalar(select(User.id).where(func.lower(User.email) == email)):
         raise click.ClickException(f"A user with email {email} already exists.")
-    if password is not None and len(password) < 10:
-        raise click.BadParameter("Use at least 10 characters.", param_hint="--password")
+    if password is not None:
+        problem = password_policy.problem(password, email=email, name=name)
+        if problem:
+            raise click.BadParameter(problem, param_hint="--password")
     generated = password is None
     password = password or secrets.token_urlsafe(12)
     user = User(email=email, role=role, name=name)
     user.set_password(password)
     db.session.add(user)
+    db.session.flush()
+    audit.record("user", user.id, "created", f"{role} {email}")
     db.session.commit()
     click.echo(f"Created {role} {email}." + (f" Password: {password}" if generated else ""))
+
+
+def _user(email: str) -> User:
+    user = db.session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
+    if user is None:
+        raise click.ClickException(f"No user has the email {email}.")
+    return user
+
+
+@users.command("role")
+@click.argument("email")
+@click.argument("role", type=click.Choice(User.ROLES))
+def set_role(email: str, role: str):
+    """Give a user another role."""
+    user = _user(email)
+    before, user.role = user.role, role
+    audit.record("user", user.id, "role changed", f"{user.email}: {before} → {role}")
+    db.session.commit()
+    click.echo(f"{user.email} is now {role}.")
+
+
+@users.command("deactivate")
+@click.argument("email")
+def deactivate(email: str):
+    """Stop a user from logging in; every session of theirs ends at once."""
+    user = _user(email)
+    user.active = False
+    audit.record("user", user.id, "deactivated", f"{user.email}; sessions ended")
+    db.session.commit()
+    click.echo(f"{user.email} is deactivated and logged out everywhere.")
 
 
 @users.command("ensure-admin")
@@ -58,6 +93,8 @@ def ensure_admin(email: str):
     user = User(email=email, role="admin", name="Admin")
     user.set_password(password)
     db.session.add(user)
+    db.session.flush()
+    audit.record("user", user.id, "created", f"first admin {email}")
     db.session.commit()
     click.echo(f"First admin created. Log in at http://127.0.0.1:5000/login with {email} / "
                f"{password}")
@@ -121,5 +158,5 @@ def scheduler(interval: int):
 
 
 def init_app(app) -> None:
-    for command in (users, demo, worker, scheduler):
+    for command in (users, demo, worker, scheduler, key_rotation.keys):
         app.cli.add_command(command)

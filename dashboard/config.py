@@ -51,5 +51,13 @@ class Config:
     #: wait releases the account's orders until then
     DISPATCH_MAX_INLINE_WAIT = float(os.environ.get("DISPATCH_MAX_INLINE_WAIT", "120"))
     PAGE_SIZE = 50
+    #: let house and carrier accounts point at any http(s) base URL (simulators, proxies);
+    #: off, only the hosts each adapter declares as official are used (services.outbound)
+    ALLOW_CUSTOM_BASE_URLS = _bool("ALLOW_CUSTOM_BASE_URLS", False)
+    #: failed dashboard logins per email / per address before they are locked for a while
+    LOGIN_ACCOUNT_LIMIT = os.environ.get("LOGIN_ACCOUNT_LIMIT", "20 per 15 minutes")
+    LOGIN_ADDRESS_LIMIT = os.environ.get("LOGIN_ADDRESS_LIMIT", "100 per 15 minutes")
+    #: failed authentications per webhook route and address before it is turned away
+    WEBHOOK_AUTH_FAILURE_LIMIT = os.environ.get("WEBHOOK_AUTH_FAILURE_LIMIT", "30 per minute")
     #: calls one API user may make (Flask-Limiter notation)
     API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "120 per minute")

@@ -33,7 +33,13 @@ def _load_keys(app) -> list[bytes]:
 
 
 def init_app(app) -> None:
+    """(Re)load the keys; ``flask keys`` calls it again after changing the key file."""
     app.extensions["credential_fernet"] = MultiFernet([Fernet(k) for k in _load_keys(app)])
+
+
+def newest_key(app) -> bytes:
+    """The key new tokens are encrypted with (the first one)."""
+    return _load_keys(app)[0]
 
 
 def _fernet() -> MultiFernet:

@@ -6,6 +6,8 @@ import sqlite3
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
+from dashboard.instance_files import private_sqlite
+
 
 def is_sqlite(app_or_url) -> bool:
     url = app_or_url if isinstance(app_or_url, str) else app_or_url.config[
@@ -25,6 +27,7 @@ def init_database(app) -> None:
                                                             "postgresql+psycopg://", 1)
     options = app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
     if is_sqlite(url):
+        private_sqlite(url, app.config["INSTANCE_DIR"])
         options.setdefault("connect_args", {"timeout": 30, "check_same_thread": False})
     else:
         options.setdefault("pool_pre_ping", True)

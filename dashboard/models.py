@@ -13,12 +13,16 @@ from decimal import Decimal
 from flask_login import UserMixin
 from sqlalchemy import (Boolean, DateTime, ForeignKey, Index, Integer, Numeric, String, Text,
                         UniqueConstraint)
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from adapters import get_house
 from adapters.clock import utcnow
 from dashboard.extensions import db
+
+
+def new_session_token() -> str:
+    return secrets.token_urlsafe(32)
 
 
 class User(UserMixin, db.Model):
@@ -33,9 +37,28 @@ class User(UserMixin, db.Model):
     role: Mapped[str] = mapped_column(String(16), default="support")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    #: the secret both login cookies carry (see ``get_id``); a new one ends every session
+    session_token: Mapped[str] = mapped_column(String(64), default=new_session_token)
 
     def set_password(self, password: str) -> None:
+        """Store a new password; every session of the old one ends."""
         self.password_hash = generate_password_hash(password)
+        self.end_sessions()
+
+    def end_sessions(self) -> None:
+        """Log this user out everywhere: cookies carrying the old token stop working."""
+        self.session_token = new_session_token()
+
+    @validates("active")
+    def _deactivation_ends_sessions(self, _key, value: bool) -> bool:
+        if not value:
+            self.end_sessions()
+        return value
+
+    def get_id(self) -> str:
+        """What the session and remember cookies hold: the id and the session token,
+        so a cookie stops working when the token changes (``auth.load_user``)."""
+        return f"{self.id}:{self.session_token}"
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)
@@ -308,9 +331,11 @@ class ShipProfile(db.Model):
 
 
 class WebhookEvent(db.Model):
-    """A house's webhook delivery, stored once: a repeat finds its id and changes nothing."""
+    """A house's webhook delivery, stored once per account: a repeat finds its id and
+    changes nothing (another account's event with the same id is its own delivery)."""
 
-    __table_args__ = (UniqueConstraint("source", "event_id"),)
+    __table_args__ = (UniqueConstraint("source", "house_account_id", "event_id",
+                                       name="uq_webhook_event_account_event"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     #: the route it came in on: shipstation, shipbob, shipmonk

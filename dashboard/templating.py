@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from urllib.parse import urlencode
 
 from flask import request, url_for
 
@@ -43,8 +44,11 @@ def _url_with(**changes) -> str:
     """This page's URL with some query arguments changed (None drops one)."""
     args = request.args.to_dict()
     args.update(changes)
-    return url_for(request.endpoint, **(request.view_args or {}),
-                   **{k: v for k, v in args.items() if v not in (None, "")})
+    query = urlencode({k: v for k, v in args.items() if v not in (None, "")})
+    # the query is built here, not by url_for: an argument such as ``_method`` or
+    # ``_external`` in the visitor's URL must stay a query argument, not steer url_for
+    path = url_for(request.endpoint, **(request.view_args or {}))
+    return f"{path}?{query}" if query else path
 
 
 def _carrier_name(carrier_key: str | None) -> str:

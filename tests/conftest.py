@@ -134,6 +134,8 @@ def app(database_url, redis_url, redis_conn, tmp_path, clock, monkeypatch):
         "TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url, "REDIS_URL": redis_url,
         "INSTANCE_DIR": str(tmp_path / "instance"), "SECRET_KEY": "test-secret",
         "CLOCK": clock, "SERVER_NAME": None, "WTF_CSRF_ENABLED": True,
+        # the house simulators listen on 127.0.0.1: an operator's choice in production
+        "ALLOW_CUSTOM_BASE_URLS": True,
         # no real waiting for rate limits unless a test asks for it
         "HOUSE_MAX_PACE": 0, "DISPATCH_MAX_INLINE_WAIT": 0,
     })

@@ -19,6 +19,7 @@ class DHLExpressTracker(KarrioTracker):
     probe_number = "1234567890"
     #: waybills per KnownTrackingRequest
     batch_size = 10
+    official_hosts = ("xmlpi-ea.dhl.com", "xmlpitest-ea.dhl.com")
     fields = (
         CredentialField("site_id", "Site ID",
                         help="The XML Services site ID DHL Express issued to your account."),

@@ -16,6 +16,7 @@ class FedExTracker(KarrioTracker):
     probe_number = "123456789012"
     #: FedEx's documented limit of tracking numbers per request
     batch_size = 30
+    official_hosts = ("apis.fedex.com", "apis-sandbox.fedex.com")
     fields = (
         CredentialField("client_id", "Track API key",
                         help="The API key of a developer.fedex.com project with the Track API."),

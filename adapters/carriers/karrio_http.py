@@ -60,6 +60,18 @@ class CallWatch(karrio_lib.Tracer):
         return data
 
 
+class _RefuseRedirects(urllib.request.HTTPRedirectHandler):
+    """A carrier's redirect is an error, never followed: it could carry the account's
+    credentials to another host."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        raise HTTPError(req.full_url, code, f"redirect to another URL refused ({msg})",
+                        headers, fp)
+
+
+_opener = urllib.request.build_opener(_RefuseRedirects)
+
+
 def _urlopen(request, *args, timeout=None, **kwargs):
     """urllib's ``urlopen`` with the timeout of the watch that announced the request; notes a
     429's wait and a timeout on that watch."""
@@ -68,7 +80,7 @@ def _urlopen(request, *args, timeout=None, **kwargs):
         timeout = watch.timeout if watch else DEFAULT_TIMEOUT
     try:
         # karrio builds the request on the account's http(s) base URL (url_validator)
-        return urllib.request.urlopen(request, *args, timeout=timeout, **kwargs)  # noqa: S310
+        return _opener.open(request, *args, timeout=timeout, **kwargs)  # noqa: S310
     except HTTPError as error:
         if error.code == 429 and watch is not None:
             wait = retry_after_seconds(error.headers.get("Retry-After"))

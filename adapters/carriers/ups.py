@@ -16,6 +16,7 @@ class UPSTracker(KarrioTracker):
     probe_number = "1Z999AA10123456784"
     #: the Track API takes one inquiry number per request
     batch_size = 1
+    official_hosts = ("onlinetools.ups.com", "wwwcie.ups.com")
     fields = (
         CredentialField("client_id", "Client ID",
                         help="From your app on developer.ups.com, with the Tracking product "

@@ -31,6 +31,7 @@ class USPSTracker(KarrioTracker):
     probe_number = "9400100000000000000000"
     #: karrio asks the v3 tracking API one number per request
     batch_size = 1
+    official_hosts = ("apis.usps.com", "apis-tem.usps.com")
     fields = (
         CredentialField("client_id", "Consumer Key",
                         help="From your app on developer.usps.com."),

@@ -21,8 +21,9 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Regexp, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from adapters import HOUSES, pull_houses
+from adapters import HOUSES, get_house, pull_houses
 from dashboard.api import api_auth
+from dashboard.services import audit
 from dashboard.access import admin_blueprint
 from dashboard.api.api_auth import PERMISSION_LABELS
 from dashboard.extensions import db
@@ -107,6 +108,13 @@ def _user_or_404(user_id: int) -> ApiUser:
     return db.get_or_404(ApiUser, user_id)
 
 
+def _describe(user: ApiUser) -> str:
+    """An API user's settings for the audit log (never its password)."""
+    return (f"“{user.login_id}”: accounts {', '.join(a.title for a in user.accounts) or 'none'};"
+            f" endpoints {user.permissions or 'none'}; allowed IPs "
+            f"{' '.join(user.ip_allowlist.split()) or 'none'}")
+
+
 def _apply(form: ApiUserForm, user: ApiUser) -> None:
     user.label = (form.label.data or "").strip()
     user.permissions = ",".join(p for p in ApiUser.PERMISSIONS if p in form.permissions.data)
@@ -141,6 +149,8 @@ def _create(form: NewApiUserForm) -> tuple[ApiUser, str]:
                    created_by=current_user.email)
     _apply(form, user)
     db.session.add(user)
+    db.session.flush()
+    audit.record("api_user", user.id, "created", _describe(user))
     db.session.commit()
     return user, password
 
@@ -215,7 +225,9 @@ def edit(user_id: int):
         form.accounts.data = [a.id for a in user.accounts]
         form.permissions.data = sorted(api_auth.permissions_of(user))
     if form.validate_on_submit():
+        before = _describe(user)
         _apply(form, user)
+        audit.record("api_user", user.id, "edited", f"was {before}; now {_describe(user)}")
         db.session.commit()
         flash(f"Saved API user “{user.login_id}”.", "success")
         return redirect(url_for("api_users.index"))
@@ -230,6 +242,8 @@ def toggle(user_id: int):
     user = _user_or_404(user_id)
     if FlaskForm().validate():
         user.active = not user.active
+        audit.record("api_user", user.id, "enabled" if user.active else "disabled",
+                     f"“{user.login_id}”")
         db.session.commit()
         flash(f"API user “{user.login_id}” is {'enabled' if user.active else 'disabled'}"
               + ("." if user.active else "; its calls are refused until you enable it."),
@@ -244,6 +258,7 @@ def rotate(user_id: int):
     if request.method == "POST" and form.validate():
         password = api_auth.generate_password()
         user.password_hash = generate_password_hash(password)
+        audit.record("api_user", user.id, "password rotated", f"“{user.login_id}”")
         db.session.commit()
         flash(f"New password for “{user.login_id}”. The old one no longer works; give the "
               "house this one now, it is shown only once.", "success")
@@ -261,6 +276,7 @@ def delete(user_id: int):
     form = FlaskForm()
     if request.method == "POST" and form.validate():
         login_id = user.login_id
+        audit.record("api_user", user.id, "deleted", f"“{login_id}”")
         db.session.delete(user)
         db.session.commit()
         flash(f"Deleted API user “{login_id}”.", "success")

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from adapters.base import AdapterError, FailureReason
 from adapters.carriers import TRACKERS
-from dashboard.services import house_accounts
+from dashboard.services import audit, connection_test, house_accounts
 from dashboard.access import admin_blueprint
 from dashboard.services.carrier_accounts import build_tracker
 from dashboard.clock import now
@@ -92,6 +92,9 @@ def connect(key: str):
                                  credentials_encrypted="")
         house_accounts.store_credentials(account, form, tracker_cls)
         db.session.add(account)
+        db.session.flush()
+        audit.record("carrier_account", account.id, "created",
+                     f"{tracker_cls.name} account “{account.title}”")
         db.session.commit()
         flash(f"{tracker_cls.name} account “{account.title}” is connected: {tracker_cls.name} "
               "packages are now tracked at the carrier. Click Test connection to check the "
@@ -109,8 +112,13 @@ def edit(key: str):
     form = _account_form(tracker_cls, account)
     if request.method == "POST":
         if form.validate():
+            renamed = account.title != form.title.data.strip()
             account.title = form.title.data.strip()
-            house_accounts.store_credentials(account, form, tracker_cls)
+            changed = house_accounts.store_credentials(account, form, tracker_cls)
+            audit.record("carrier_account", account.id, "edited",
+                         f"“{account.title}”: changed "
+                         f"{', '.join((['title'] if renamed else []) + changed) or 'nothing'}"
+                         + (" (credential values are not logged)" if changed else ""))
             account.paused_until = None  # new credentials deserve a try at the next check
             db.session.commit()
             flash(f"Saved “{account.title}”.", "success")
@@ -125,6 +133,8 @@ def toggle(key: str):
     account = _account_or_404(key)
     if FlaskForm().validate():
         account.active = not account.active
+        audit.record("carrier_account", account.id,
+                     "activated" if account.active else "deactivated", f"“{account.title}”")
         db.session.commit()
         flash(f"{tracker_cls.name} tracking is on: packages are asked about at the carrier."
               if account.active else
@@ -139,6 +149,8 @@ def delete(key: str):
     account = _account_or_404(key)
     form = FlaskForm()
     if request.method == "POST" and form.validate():
+        audit.record("carrier_account", account.id, "deleted",
+                     f"“{account.title}” and its stored credentials")
         db.session.delete(account)
         db.session.commit()
         flash(f"Deleted “{account.title}” and its stored credentials.", "success")
@@ -175,5 +187,8 @@ def _connection_report(tracker_cls, account: CarrierAccount) -> tuple[str, str]:
             return "error", (f"Unreachable: {exc} Check the API base URL under Advanced "
                              "settings, or try again later.")
         return "error", f"Test connection failed: {exc}"
+    except connection_test.SHAPE_ERRORS:
+        return "error", (f"Test connection failed: {name} answered in a shape its API does "
+                         "not use.")
     return "success", (f"Works: {name} accepted the credentials and answered about its sample "
                        f"number {tracker_cls.probe_number} (“{event.description}”).")

@@ -3,12 +3,13 @@
 Every call of the JSON API and of the ShipWorks module goes through ``authenticate``:
 
 1. a caller address that keeps failing is turned away before any password is checked;
-2. the password is checked in constant time: an unknown login id is checked against a
-   dummy hash, so a wrong login id and a wrong password cost the same;
-3. a disabled user, an address outside the allow-list (``request.remote_addr``, which
-   ``ProxyFix`` has already corrected when ``PROXY_COUNT`` is set) or a missing endpoint
-   permission is refused;
-4. the call counts against the user's rate limit (Flask-Limiter's strategy on Redis).
+2. an address outside the user's allow-list (``request.remote_addr``, which ``ProxyFix``
+   has already corrected when ``PROXY_COUNT`` is set) is refused before the password is
+   looked at: the answer is the same whether the password is right or wrong;
+3. the password is checked in constant time: an unknown login id (or a caller outside the
+   list) is checked against a dummy hash, so every refusal costs the same;
+4. a disabled user or a missing endpoint permission is refused;
+5. the call counts against the user's rate limit (Flask-Limiter's strategy on Redis).
 
 Calls are logged with their parameters but never the password.
 """
@@ -28,6 +29,7 @@ from limits import parse
 from sqlalchemy import or_, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from dashboard.services import failure_counts
 from dashboard.clock import now
 from dashboard.extensions import db, limiter
 from dashboard.models import ApiUser
@@ -155,27 +157,19 @@ def _limit_hit(item, *identifiers: str) -> Refusal | None:
                                  f"{wait} seconds.", retry_after=wait)
 
 
+def _failure_limit() -> str:
+    return current_app.config.get("API_AUTH_FAILURE_LIMIT") or DEFAULT_FAILURE_LIMIT
+
+
 def _failures_exceeded(address: str) -> Refusal | None:
-    if not limiter.enabled:
-        return None
-    item = _rate("API_AUTH_FAILURE_LIMIT", DEFAULT_FAILURE_LIMIT)
-    try:
-        if limiter.limiter.test(item, "api-auth-failures", address):
-            return None
-    except Exception as exc:  # noqa: BLE001
-        log.warning("rate limit storage unavailable, call allowed: %s", exc)
+    if failure_counts.exceeded(_failure_limit(), "api-auth-failures", address) is None:
         return None
     return Refusal("RATE_LIMIT", "Too many failed logins from this address; try again in a "
                                  "minute.", retry_after=60)
 
 
 def _count_failure(address: str) -> None:
-    if limiter.enabled:
-        try:
-            limiter.limiter.hit(_rate("API_AUTH_FAILURE_LIMIT", DEFAULT_FAILURE_LIMIT),
-                                "api-auth-failures", address)
-        except Exception as exc:  # noqa: BLE001
-            log.warning("rate limit storage unavailable: %s", exc)
+    failure_counts.count(_failure_limit(), "api-auth-failures", address)
 
 
 #: HMAC of (login id, stored hash, password) -> when the proof expires. A pull house sends
@@ -220,16 +214,18 @@ def authenticate(login_id: str | None, password: str | None, permission: str | N
     user = None
     if login_id and len(login_id) <= LOGIN_ID_MAX:
         user = db.session.scalar(select(ApiUser).where(ApiUser.login_id == login_id))
-    password_ok = _password_matches(user, password[:PASSWORD_MAX * 4])
+    outside = user is not None and not address_allowed(user.ip_allowlist, address)
+    password_ok = _password_matches(None if outside else user, password[:PASSWORD_MAX * 4])
+    if outside:
+        _count_failure(address)
+        raise Refused(Refusal("IP_NOT_ALLOWED",
+                              f"Requests from IP address {address} are not allowed for this "
+                              "API user."))
     if user is None or not password_ok or not password or len(password) > PASSWORD_MAX:
         _count_failure(address)
         raise Refused(Refusal("AUTH", "Invalid login credentials."))
     if not user.active:
         raise Refused(Refusal("DISABLED", "This API user is disabled."))
-    if not address_allowed(user.ip_allowlist, address):
-        raise Refused(Refusal("IP_NOT_ALLOWED",
-                              f"Requests from IP address {address} are not allowed for this "
-                              "API user."))
     if permission and permission not in permissions_of(user):
         raise Refused(Refusal("NOT_PERMITTED",
                               f"This API user is not permitted to use "

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from adapters import HOUSES, UnknownAdapter, get_house, pull_houses
 from adapters.base import AdapterError
-from dashboard.services import house_accounts
+from dashboard.services import audit, connection_test, house_accounts
 from dashboard.access import admin_blueprint
 from dashboard.clock import now
 from dashboard.extensions import db
@@ -115,6 +115,8 @@ def toggle(account_id: int):
         account.active = not account.active
         if account.active:
             touch_held(account.id, now())
+        audit.record("house_account", account.id,
+                     "activated" if account.active else "deactivated", f"“{account.title}”")
         db.session.commit()
         flash(f"“{account.title}” is {'active' if account.active else 'deactivated'}; "
               + ("orders go out again." if account.active
@@ -137,6 +139,8 @@ def delete(account_id: int):
         db.session.execute(Product.__table__.update()
                            .where(Product.house_account_id == account.id)
                            .values(house_account_id=None))
+        audit.record("house_account", account.id, "deleted",
+                     f"“{account.title}” and its stored credentials")
         db.session.delete(account)
         db.session.commit()
         flash(f"Deleted “{account.title}”.", "success")
@@ -155,12 +159,7 @@ def delete(account_id: int):
 def test_connection(account_id: int):
     account = _account_or_404(account_id)
     if FlaskForm().validate():
-        try:
-            problem = house_accounts.adapter_for(account).check_credentials()
-        except AdapterError as exc:
-            problem = str(exc)
-        if problem:
-            flash(f"Test connection to “{account.title}” failed: {problem}", "error")
-        else:
-            flash(f"Test connection to “{account.title}” succeeded.", "success")
+        category, message = connection_test.report(house_accounts.adapter_for(account),
+                                                   account.title)
+        flash(message, category)
     return redirect(url_for("plugins.show", key=account.adapter_key))

@@ -11,6 +11,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (DataRequired, InputRequired, Length, NumberRange, Regexp,
                                 ValidationError)
 
+from dashboard.services import audit
 from dashboard.extensions import db
 from dashboard.models import HouseAccount, Product
 from dashboard.pagination import keyset_page, parse_after
@@ -61,6 +62,17 @@ def _apply(form: ProductForm, product: Product) -> None:
     product.hold_delay_hours = form.hold_delay_hours.data or 0
 
 
+def _audit_assignment(product: Product, before: int | None) -> None:
+    """A product moved to another house account (or none) is an admin change."""
+    if product.house_account_id == before:
+        return
+    titles = dict(db.session.execute(select(HouseAccount.id, HouseAccount.title).where(
+        HouseAccount.id.in_([i for i in (before, product.house_account_id) if i]))).all())
+    audit.record("product", product.id, "house assignment changed",
+                 f"“{product.name}” ({product.sku}): {titles.get(before, 'no house')} → "
+                 f"{titles.get(product.house_account_id, 'no house')}")
+
+
 @bp.route("/")
 def index():
     q = (request.args.get("q") or "").strip()
@@ -81,6 +93,8 @@ def new():
         product = Product()
         _apply(form, product)
         db.session.add(product)
+        db.session.flush()
+        _audit_assignment(product, None)
         db.session.commit()
         flash(f"Created product “{product.name}”.", "success")
         return redirect(url_for("products.index"))
@@ -95,7 +109,9 @@ def edit(product_id: int):
     if request.method == "GET":
         form.house_account_id.data = product.house_account_id or 0
     if form.validate_on_submit():
+        before = product.house_account_id
         _apply(form, product)
+        _audit_assignment(product, before)
         db.session.commit()
         flash(f"Saved “{product.name}”.", "success")
         return redirect(url_for("products.index"))

@@ -16,6 +16,7 @@ from sqlalchemy import select, update
 from adapters import CARRIERS, get_carrier
 from adapters.base import CarrierTracker
 from dashboard import credentials
+from dashboard.services import outbound
 from dashboard.extensions import db
 from dashboard.models import CarrierAccount
 
@@ -27,9 +28,9 @@ def build_tracker(carrier_key: str, encrypted: str) -> CarrierTracker:
     """The tracker for ``carrier_key`` built from an account's encrypted credentials, with the
     account's base URL (when set) and the app's HTTP timeout and clock."""
     values = credentials.decrypt(encrypted)
-    return get_carrier(carrier_key)(values, base_url=values.get("base_url") or None,
-                                    clock=current_app.config.get("CLOCK"),
-                                    timeout=current_app.config["HTTP_TIMEOUT"])
+    return outbound.build(get_carrier(carrier_key), values,
+                          clock=current_app.config.get("CLOCK"),
+                          timeout=current_app.config["HTTP_TIMEOUT"])
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from wtforms.validators import DataRequired, Length, ValidationError
 from adapters import get_house
 from adapters.base import CredentialField, FieldKind
 from dashboard import credentials
+from dashboard.services import audit, outbound
 from dashboard.extensions import db
 from dashboard.models import Fulfillment, HouseAccount, Product
 from dashboard.status import UNFINISHED, values
@@ -54,8 +55,19 @@ def _check_with(spec: CredentialField, keep_stored: bool):
     return check
 
 
-def _input(spec: CredentialField, keep_stored: bool):
-    kwargs = {"description": spec.help, "validators": [_check_with(spec, keep_stored)]}
+def _base_url_policy(adapter_cls):
+    def check(_form, field):
+        message = outbound.problem(adapter_cls, (field.data or "").strip())
+        if message:
+            raise ValidationError(message)
+    return check
+
+
+def _input(spec: CredentialField, keep_stored: bool, adapter_cls):
+    validators = [_check_with(spec, keep_stored)]
+    if spec.name == outbound.BASE_URL:
+        validators.append(_base_url_policy(adapter_cls))
+    kwargs = {"description": spec.help, "validators": validators}
     if spec.kind is FieldKind.SECRET:
         return PasswordField(spec.label, **kwargs)
     if spec.kind is FieldKind.CHOICE:
@@ -73,10 +85,13 @@ def account_form(adapter_cls, account=None, formdata=None, base: type = AccountF
 
     On edit (``account`` given, no ``formdata``) the form shows the account's own fields and
     its stored credentials, except secrets: they are password inputs that never render a
-    value, and a blank secret keeps the stored one.
+    value, and a blank secret keeps the stored one — unless the base URL changes, which
+    needs the secrets entered again (``outbound.secrets_to_reenter``).
     """
-    attrs = {PREFIX + spec.name: _input(spec, keep_stored=account is not None)
+    attrs = {PREFIX + spec.name: _input(spec, account is not None, adapter_cls)
              for spec in adapter_cls.fields}
+    if account is not None:
+        attrs["validate"] = _revalidating(adapter_cls, account)
     form_cls = type(f"{adapter_cls.__name__}Form", (base,), attrs)
     editing = account is not None and formdata is None
     form = form_cls(formdata=formdata, obj=account if editing else None)
@@ -89,6 +104,22 @@ def account_form(adapter_cls, account=None, formdata=None, base: type = AccountF
             value = spec.stored(stored)
             field.data = value in ("1", "true", "on") if spec.kind is FieldKind.CHECKBOX else value
     return form
+
+
+def _revalidating(adapter_cls, account):
+    """A ``validate`` that also refuses a changed base URL with a stored secret left blank."""
+    def validate(form, extra_validators=None):
+        valid = super(type(form), form).validate(extra_validators)
+        stored = credentials.decrypt(account.credentials_encrypted)
+        submitted = {spec.name: form[PREFIX + spec.name].data for spec in adapter_cls.fields
+                     if spec.kind is not FieldKind.CHECKBOX}
+        for name in outbound.secrets_to_reenter(adapter_cls.fields, stored, submitted):
+            form[PREFIX + name].errors.append(
+                "The API base URL changed: enter this secret again (it is not sent to a new "
+                "host unseen).")
+            valid = False
+        return valid
+    return validate
 
 
 def field_groups(form, adapter_cls) -> tuple[list, list]:
@@ -113,13 +144,15 @@ def _values(form, adapter_cls, stored: dict[str, str]) -> dict[str, str]:
     return values
 
 
-def store_credentials(account, form, adapter_cls) -> None:
+def store_credentials(account, form, adapter_cls) -> list[str]:
     """Encrypt the form's credentials onto ``account`` (a house or carrier account), keeping
-    a stored secret the form left blank. Does not commit."""
+    a stored secret the form left blank; return the names of the fields that changed (for
+    the audit log, which never sees the values). Does not commit."""
     stored = (credentials.decrypt(account.credentials_encrypted)
               if account.credentials_encrypted else {})
-    account.credentials_encrypted = credentials.encrypt(
-        _values(form, adapter_cls, stored))
+    values = _values(form, adapter_cls, stored)
+    account.credentials_encrypted = credentials.encrypt(values)
+    return audit.changed_fields(stored, values)
 
 
 def create_account(adapter_key: str, form) -> HouseAccount:
@@ -128,14 +161,24 @@ def create_account(adapter_key: str, form) -> HouseAccount:
                            credentials_encrypted="")
     store_credentials(account, form, get_house(adapter_key))
     db.session.add(account)
+    db.session.flush()
+    audit.record("house_account", account.id, "created",
+                 f"{account.adapter_class.name} account “{account.title}”")
     db.session.commit()
     return account
 
 
 def update_account(account: HouseAccount, form) -> None:
+    before = (account.title, account.send_immediately)
     account.title = form.title.data.strip()
     account.send_immediately = form.send_immediately.data
-    store_credentials(account, form, account.adapter_class)
+    changed = store_credentials(account, form, account.adapter_class)
+    settings = [name for name, old, new in (
+        ("title", before[0], account.title),
+        ("send immediately", before[1], account.send_immediately)) if old != new]
+    audit.record("house_account", account.id, "edited",
+                 f"“{account.title}”: changed {', '.join(settings + changed) or 'nothing'}"
+                 + (" (credential values are not logged)" if changed else ""))
     db.session.commit()
 
 
@@ -151,6 +194,8 @@ def assign_to_all_products(account: HouseAccount) -> int:
         update(Product).where((Product.house_account_id != account.id)
                               | Product.house_account_id.is_(None))
         .values(house_account_id=account.id)).rowcount
+    audit.record("product", None, "assigned to all",
+                 f"{changed} product(s) now ship through “{account.title}” (#{account.id})")
     db.session.commit()
     return changed
 
@@ -159,10 +204,9 @@ def adapter_for(account: HouseAccount):
     """The house client built from ``account``'s decrypted credentials."""
     values = credentials.decrypt(account.credentials_encrypted)
     cls = account.adapter_class
-    return cls(values, base_url=values.get("base_url") or None,
-               timeout=current_app.config["HTTP_TIMEOUT"],
-               clock=current_app.config.get("CLOCK"), pace=sleeper(),
-               max_pace=current_app.config["HOUSE_MAX_PACE"])
+    return outbound.build(cls, values, timeout=current_app.config["HTTP_TIMEOUT"],
+                          clock=current_app.config.get("CLOCK"), pace=sleeper(),
+                          max_pace=current_app.config["HOUSE_MAX_PACE"])
 
 
 def sleeper():

@@ -228,6 +228,9 @@ class UploadForm(FlaskForm):
         except UnicodeDecodeError:
             raise ValidationError("The file is not UTF-8 text; save it as CSV (UTF-8).") \
                 from None
+        if "\x00" in self.text:  # no spreadsheet writes one, and PostgreSQL cannot store it
+            raise ValidationError("The file contains NUL characters, so it is not a CSV "
+                                  "text file; export it again as CSV (UTF-8).")
 
 
 class ApplyForm(FlaskForm):

@@ -13,6 +13,7 @@ from wtforms import SelectField, StringField
 from wtforms.validators import Length, Optional, ValidationError
 
 from adapters.base import AdapterError, FailureReason, SentOrder
+from dashboard.services import audit
 from dashboard import status as rules
 from dashboard.clock import now
 from dashboard.extensions import db
@@ -198,6 +199,8 @@ def edit_address(fulfillment_id: int):
             " It was already with the house, which keeps the address it received.")
         rules.record(other.id, source="staff", actor=_actor(), detail=detail + note,
                      status=other.status)
+    audit.record("fulfillment", f.id, "address corrected",
+                 f"{f.reference} (order #{order.id}): {detail}")
     db.session.commit()
     flash("Address saved." + (" Now Resend it." if f.status == Status.FAILED.value else ""),
           "success")
@@ -231,6 +234,8 @@ def change_account(fulfillment_id: int):
         return redirect(url_for(".show", fulfillment_id=f.id))
     rules.record(f.id, source="staff", actor=_actor(), status=f.status,
                  detail=f"House account changed from “{old_title}” to “{new_title}”.")
+    audit.record("fulfillment", f.id, "house account changed",
+                 f"{f.reference}: “{old_title}” → “{new_title}”")
     db.session.commit()
     flash(f"{f.reference} now goes through “{new_title}”."
           + (" Now Resend it." if f.status == Status.FAILED.value else ""), "success")
@@ -273,6 +278,7 @@ def resend(fulfillment_id: int):
         flash(f"{f.reference} was not resent: it is {exc.current.label}, and only Failed "
               "records can be resent.", "error")
         return redirect(back)
+    audit.record("fulfillment", f.id, "resent", f"{f.reference} back to Hold")
     db.session.commit()
     flash(f"{f.reference} is back in Hold. {_sent_when()}", "success")
     return redirect(back)
@@ -301,6 +307,10 @@ def bulk_resend():
                                  common=_resend_values())
         moved += result.moved
         refused.update(result.refused)
+    if moved:
+        shown = ", ".join(map(str, moved[:50])) + (" …" if len(moved) > 50 else "")
+        audit.record("fulfillment", None, "resent in bulk",
+                     f"{len(moved)} record(s) back to Hold: ids {shown}")
     db.session.commit()
     message = f"{len(moved)} resent to Hold."
     if moved:
@@ -353,6 +363,7 @@ def cancel(fulfillment_id: int):
             db.session.rollback()
             flash(f"{f.reference} was not cancelled: it is {exc.current.label}.", "error")
             return redirect(url_for("orders.show", order_id=f.order_id))
+        audit.record("fulfillment", f.id, "cancelled", f.reference)
         db.session.commit()
         flash(f"{f.reference} is cancelled; it will not be sent.", "success")
         return redirect(url_for("orders.show", order_id=f.order_id))
@@ -379,6 +390,7 @@ def reship(fulfillment_id: int):
     refused = f.status not in RESHIPPABLE
     if request.method == "POST" and not refused and form.validate_on_submit():
         new = _reship(f, (form.note.data or "").strip())
+        audit.record("fulfillment", f.id, "reshipped", f"{f.reference} as {new.reference}")
         db.session.commit()
         flash(f"Reshipment {new.reference} created in Hold. {_sent_when()}", "success")
         return redirect(url_for("orders.show", order_id=f.order_id, _anchor=f"f{new.id}"))

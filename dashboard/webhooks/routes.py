@@ -3,10 +3,11 @@
 
 Each call is first proven to come from the account's house (the secret token in the URL,
 then whatever the house's reader checks: ShipBob's Standard-Webhooks signature, ShipMonk's
-Basic auth), then applied once: its id is stored in ``WebhookEvent`` (unique per source) in
-the same transaction as the change it makes, so a repeat finds it and changes nothing. A
-call that cannot be proven, cannot be read or names no order of the account gets a 4xx and
-changes nothing. Tracking goes through ``tracking.record_packages``, deliveries through
+Basic auth), then applied once: its id is stored in ``WebhookEvent`` (unique per source and
+account) in the same transaction as the change it makes, so a repeat finds it and changes
+nothing. A call that cannot be proven, cannot be read or names no order of the account gets a
+4xx and changes nothing; an address that keeps failing to prove itself on a route
+(``WEBHOOK_AUTH_FAILURE_LIMIT``) is turned away with a 429 before any check. Tracking goes through ``tracking.record_packages``, deliveries through
 ``tracking.settle`` (the one delivery rule), every status change through the status rules.
 Polling stays the fallback for anything a webhook misses.
 """
@@ -17,7 +18,7 @@ import logging
 from functools import partial
 from typing import Any, Callable
 
-from flask import Blueprint, jsonify, request, url_for
+from flask import Blueprint, current_app, jsonify, request, url_for
 from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -28,8 +29,10 @@ from dashboard import status as rules
 from dashboard.clock import now
 from dashboard.extensions import db
 from dashboard.models import Fulfillment, HouseAccount, Shipment, WebhookEvent
+from dashboard.services import failure_counts
 from dashboard.services.house_accounts import adapter_for
 from dashboard.services.house_problems import apply_problems
+from dashboard.services.outbound import BaseURLRefused
 from dashboard.services.tracking import record_packages, settle
 from dashboard.status import Status
 
@@ -48,6 +51,7 @@ def blueprint() -> Blueprint:
         bp.add_url_rule(f"/{kind}/<token>", endpoint=kind, view_func=receive,
                         defaults={"kind": kind}, methods=["POST"])
     bp.register_error_handler(WebhookRefused, _refused)
+    bp.register_error_handler(BaseURLRefused, _base_url_refused)
     bp.app_context_processor(_webhook_setup)
     return bp
 
@@ -55,6 +59,13 @@ def blueprint() -> Blueprint:
 def _refused(exc: WebhookRefused):
     db.session.rollback()
     return jsonify(ok=False, error=exc.message), exc.status
+
+
+def _base_url_refused(exc: BaseURLRefused):
+    """The account points at a host the outbound policy refuses: its client cannot be
+    used, for checking a delivery either; the house retries once the account is fixed."""
+    db.session.rollback()
+    return jsonify(ok=False, error=f"This account cannot be used: {exc}"), 503
 
 
 def _ok(outcome: str):
@@ -86,6 +97,7 @@ def receive(kind: str, token: str):
     """One call to the webhook route ``kind``: proven and read by the house's declared
     reader, then applied once.
 
+    :raise 429: this address failed to prove itself too often on the route
     :raise 404: no account of a house posting to ``kind`` has this token, or the call
         names no order of the account
     :raise 401, 400, 502: what the house's reader refuses (a bad signature or Basic auth,
@@ -93,10 +105,13 @@ def receive(kind: str, token: str):
     """
     account = _account(kind, token)
     adapter = adapter_for(account)
-    call = account.adapter_class.webhook.read(adapter, request.headers, request.get_data())
+    try:
+        call = account.adapter_class.webhook.read(adapter, request.headers, request.get_data())
+    except WebhookRefused as exc:
+        raise _unproven(kind, exc) if exc.status == 401 else exc
     if call.action is WebhookAction.IGNORED:
         return _ok(call.note)
-    if _seen(kind, call.event_id):
+    if _seen(kind, account.id, call.event_id):
         return _ok(REPEAT)
     account_id, title, house = account.id, account.title, adapter.name
     db.session.rollback()  # hold no transaction while the house answers
@@ -128,25 +143,41 @@ def _apply(call: WebhookCall, found: dict[int, TrackingInfo], actor: str, house:
 # ------------------------------------------------------------------ proving and reading
 
 
+def _unproven(kind: str, refusal: WebhookRefused) -> WebhookRefused:
+    """A failed authentication on route ``kind``: counted against the caller's address."""
+    failure_counts.count(current_app.config["WEBHOOK_AUTH_FAILURE_LIMIT"], "webhook-auth",
+                         kind, request.remote_addr or "")
+    return refusal
+
+
 def _account(kind: str, token: str) -> HouseAccount:
     """The account whose house posts to route ``kind`` and whose webhook token is
     ``token``. Every candidate's token is compared, in constant time.
 
-    :raise WebhookRefused: 404 when none matches
+    :raise WebhookRefused: 429 when this address failed too often on the route, 404 when
+        no account matches
     """
+    wait = failure_counts.exceeded(current_app.config["WEBHOOK_AUTH_FAILURE_LIMIT"],
+                                   "webhook-auth", kind, request.remote_addr or "")
+    if wait is not None:
+        raise WebhookRefused(429, "Too many failed authentications from this address; try "
+                                  f"again in {wait} seconds.")
     found = None
     for account in db.session.scalars(select(HouseAccount).where(
             HouseAccount.adapter_key.in_(by_webhook(kind)))):
         if hmac.compare_digest(account.webhook_token.encode(), token.encode()):
             found = account
     if found is None:
-        raise WebhookRefused(404, "No such webhook.")
+        raise _unproven(kind, WebhookRefused(404, "No such webhook."))
     return found
 
 
-def _seen(source: str, event_id: str) -> bool:
+def _seen(source: str, account_id: int, event_id: str) -> bool:
+    """Whether this account already has this event (another account's event with the same
+    id is a different delivery)."""
     return db.session.scalar(select(WebhookEvent.id).where(
-        WebhookEvent.source == source, WebhookEvent.event_id == event_id)) is not None
+        WebhookEvent.source == source, WebhookEvent.house_account_id == account_id,
+        WebhookEvent.event_id == event_id)) is not None
 
 
 def _fulfillments(account_id: int, infos: list[TrackingInfo]) -> dict[int, TrackingInfo]:
@@ -194,7 +225,7 @@ def _apply_once(source: str, event_id: str, account_id: int, found: dict[int, Tr
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
-        if _seen(source, event_id[:200]):
+        if _seen(source, account_id, event_id[:200]):
             return _ok(REPEAT)
         raise WebhookRefused(409, "Another update of this order was being saved; send it "
                                   "again.") from None

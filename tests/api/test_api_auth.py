@@ -64,6 +64,22 @@ def test_an_address_outside_the_allow_list_is_refused(setup, call, snapshot):
     assert snapshot() == before
 
 
+def test_outside_the_allow_list_the_password_makes_no_difference(setup, call, monkeypatch):
+    """The allow-list is checked first: from outside it, the right and a wrong password get
+    the same answer (before, a wrong one said AUTH and the right one IP_NOT_ALLOWED, which
+    confirmed a guessed password), and the user's own hash is never checked."""
+    from dashboard.api import api_auth
+    checked = []
+    real = api_auth.check_password_hash
+    monkeypatch.setattr(api_auth, "check_password_hash",
+                        lambda h, p: checked.append(h) or real(h, p))
+    right = call("/fulfillment/query/", remote_addr="198.51.100.7", **DATES)
+    wrong = call("/fulfillment/query/", remote_addr="198.51.100.7", password="wrong-guess",
+                 **DATES)
+    assert right == wrong and "not allowed" in right["message"]
+    assert checked and api_auth._dummy() in checked and len(set(checked)) == 1
+
+
 def test_cidr_ranges_and_ipv6_are_allowed(pull_account, api_user, held, call):
     account = pull_account()
     api_user([account], allowlist="10.1.0.0/16\n2001:db8::/32")

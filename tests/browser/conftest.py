@@ -29,6 +29,13 @@ def page(tmp_path):
         context = browser.new_context(viewport={"width": 1280, "height": 800})
         page = context.new_page()
         page.set_default_timeout(15000)
+        # the pages must pass their Content-Security-Policy: Chromium reports a blocked
+        # script, style or frame as a console error naming the policy
+        violations = []
+        page.on("console", lambda message: violations.append(message.text)
+                if "Content Security Policy" in message.text else None)
+        page.on("pageerror", lambda error: violations.append(str(error)))
         yield page
         context.close()
         browser.close()
+        assert not violations, violations

@@ -69,6 +69,7 @@ def child_env(app):
         return {**os.environ, "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
                 "REDIS_URL": app.config["REDIS_URL"], "INSTANCE_DIR": app.config["INSTANCE_DIR"],
                 "SECRET_KEY": "test-secret", "FLASK_APP": "wsgi", "TZ": "UTC",
+                "ALLOW_CUSTOM_BASE_URLS": "1",
                 "PYTHONPATH": f"{ROOT}:{ROOT / 'tests'}", **(extra or {})}
     return env
 

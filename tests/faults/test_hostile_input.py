@@ -1,6 +1,7 @@
 """Hostile input against every dashboard route: CSRF-less posts, the wrong role, no login,
 injection in every form field, oversized bodies. 0 server errors, 0 state changes from
 invalid input, 0 credentials leaked."""
+import io
 import re
 
 import pytest
@@ -67,6 +68,7 @@ def test_posts_without_csrf_token_change_nothing(app, admin, world):
         response = admin.client.post(_fill(rule, world), data={"title": "x", "name": "x"})
         assert response.status_code == 400, (rule.rule, response.status_code)
         refused += 1
+    assert refused > 30  # the sweep really covers the routes (39 when written)
     assert _state(app) == before
     report("POST without CSRF token", "every dashboard POST route, as an admin",
            records=refused, refused=refused, **{"5xx": 0})
@@ -99,6 +101,7 @@ def test_anonymous_visitor_sees_only_the_login_page(app, world):
         assert response.status_code == 302 and "/login" in response.headers["Location"], \
             rule.rule
         checked += 1
+    assert checked > 30  # the sweep really covers the routes (40 when written)
     report("no login", "every dashboard GET route", records=checked, refused=checked,
            **{"5xx": 0})
 
@@ -154,3 +157,103 @@ def test_injection_in_every_form_field(app, admin, world):
 def test_oversized_body_is_refused(app, admin):
     response = admin.client.post("/products/new", data={"name": "x" * (6 * 1024 * 1024)})
     assert response.status_code == 413
+
+
+#: query arguments with a meaning to Flask's url_for, line breaks and NUL: each page must
+#: treat them as plain data (before, ``/review/?_method=DELETE`` was a server error)
+QUERY_PAYLOADS = ({"_method": "DELETE"}, {"_external": "1", "_scheme": "javascript"},
+                  {"_anchor": "x", "after": "\r\nSet-Cookie: a=b"}, {"q": "\x00"},
+                  {"next": "/\r\nLocation: //evil.example"}, {"status": ["a", "b"]})
+
+
+def test_special_query_arguments_on_every_page(app, admin, world):
+    before = _state(app)
+    checked = 0
+    for rule in _routes(app, "GET"):
+        if rule.endpoint.split(".")[0] in SELF_AUTHENTICATED | {"healthz"}:
+            continue
+        path = _fill(rule, world)
+        for args in QUERY_PAYLOADS:
+            response = admin.client.get(path, query_string=args)
+            assert response.status_code < 500, (rule.rule, args)
+            location = response.headers.get("Location", "")
+            assert "\n" not in location and "evil.example" not in location, (rule.rule, args)
+            response.close()  # a streamed CSV export is finished, not left dangling
+            checked += 1
+    assert checked > 150 and _state(app) == before
+    report("url_for and line-break query arguments", "6 hostile query strings on every "
+           "dashboard GET route", records=checked, **{"5xx": 0})
+
+
+def test_line_breaks_in_the_login_redirect_are_dropped(app, make_user):
+    from testkit import PASSWORD, Browserless
+    make_user("ada@example.com")
+    for target in ("/orders/\r\nSet-Cookie: x=1", "/\\evil.example", "/%0d%0aX: y"):
+        c = Browserless(app.test_client())
+        token = c.csrf("/login")
+        response = c.client.post("/login", query_string={"next": target}, data={
+            "email": "ada@example.com", "password": PASSWORD, "csrf_token": token})
+        location = response.headers["Location"]
+        assert response.status_code == 302 and location.startswith("/"), target
+        assert not any(c in location for c in "\r\n\\") and "evil" not in location, target
+
+
+def test_nul_bytes_in_every_upload_are_refused(app, admin, world):
+    """Every form with a file input gets a file holding NUL bytes (PostgreSQL cannot store
+    one): a 400 naming the problem, and nothing stored."""
+    before = _state(app)
+    uploads = 0
+    for rule in _routes(app, "GET"):
+        if rule.endpoint.split(".")[0] in SELF_AUTHENTICATED | {"auth"} or rule.arguments:
+            continue
+        page = admin.get(rule.rule)
+        if page.status_code != 200:
+            continue
+        names = re.findall(r'<input[^>]*type="file"[^>]*name="([^"]+)"|'
+                           r'<input[^>]*name="([^"]+)"[^>]*type="file"',
+                           page.get_data(as_text=True))
+        for name in {a or b for a, b in names}:
+            content = b"orderId,fulfillmentId,tracking\n1,1,1Z\x00999\n"
+            response = admin.post(rule.rule, {name: (io.BytesIO(content), "t.csv")},
+                                  form_page=rule.rule, content_type="multipart/form-data")
+            assert response.status_code == 400, (rule.rule, name)
+            assert "NUL characters" in response.get_data(as_text=True)
+            uploads += 1
+    assert uploads >= 1 and _state(app) == before
+    report("NUL bytes in uploads", "every file input of the dashboard", records=uploads,
+           refused=uploads, **{"5xx": 0})
+
+
+def test_hostile_values_in_every_api_parameter(app, world):
+    """Authenticated calls (a real API user) with each parameter of the OpenAPI description
+    set to an over-long, NUL, list or injection value: always the 200 ERROR envelope."""
+    from werkzeug.security import generate_password_hash
+
+    from dashboard import credentials
+    from dashboard.extensions import db
+    from dashboard.models import ApiUser, HouseAccount
+    from dashboard.api.openapi import ENDPOINTS
+    with app.app_context():
+        pull = HouseAccount(adapter_key="shipworks", title="ShipWorks",
+                            credentials_encrypted=credentials.encrypt({}))
+        db.session.add(ApiUser(login_id="hostile", password_hash=generate_password_hash(
+            "hostile-pw-123"), permissions=",".join(ApiUser.PERMISSIONS),
+            ip_allowlist="127.0.0.1", accounts=[pull]))
+        db.session.commit()
+    before = _state(app)
+    client = app.test_client()
+    calls = 0
+    for endpoint in ENDPOINTS:
+        for name in (p["name"] for p in endpoint.parameters):
+            if name in ("loginId", "password"):
+                continue
+            for value in ("9" * 300, "a\x00b", ["1", "2"], "' OR 1=1 --", "-1", "1e400"):
+                response = client.post(endpoint.path, data={
+                    "loginId": "hostile", "password": "hostile-pw-123", name: value})
+                assert response.status_code == 200, (endpoint.path, name, value)
+                assert response.json["result"] in ("ERROR", "SUCCESS")
+                calls += 1
+    assert calls > 100 and _state(app) == before
+    report("hostile API parameters", "6 values in every parameter of every endpoint",
+           records=calls, **{"5xx": 0})
+

@@ -59,7 +59,7 @@ def test_does_an_order_travel_from_order_entry_to_pending_shipment(app, admin, s
 
 @pytest.mark.parametrize("changes, words", [
     ({}, "succeeded"),
-    ({"cred_api_secret": "not-the-secret"}, "refused the API Key and Secret"),
+    ({"cred_api_secret": "not-the-secret"}, "HTTP 401 UNAUTHORIZED — the credentials were refused"),
     ({"cred_store_id": "999999"}, "no store with ID 999999"),
 ], ids=["good", "bad-key", "wrong-store"])
 def test_does_test_connection_say_plainly_what_is_wrong(app, admin, simulator, changes,

@@ -17,7 +17,7 @@ def worker_env(app, tmp_path):
         "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
         "REDIS_URL": app.config["REDIS_URL"],
         "INSTANCE_DIR": app.config["INSTANCE_DIR"],
-        "SECRET_KEY": "test-secret",
+        "SECRET_KEY": "test-secret", "ALLOW_CUSTOM_BASE_URLS": "1",
         "SANDBOX_HOUSE_PATH": os.environ["SANDBOX_HOUSE_PATH"],
         "FLASK_APP": "wsgi", "TZ": "UTC", "PYTHONPATH": str(ROOT),
     })

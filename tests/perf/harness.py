@@ -58,7 +58,8 @@ def redis_url() -> str:
 def child_env(**extra) -> dict:
     return {**os.environ, "DATABASE_URL": database_url(), "REDIS_URL": redis_url(),
             "FLASK_APP": "wsgi", "TZ": "UTC", "PYTHONPATH": str(ROOT),
-            "INSTANCE_DIR": str(ROOT / "instance" / "bench"), **extra}
+            "ALLOW_CUSTOM_BASE_URLS": "1", "INSTANCE_DIR": str(ROOT / "instance" / "bench"),
+            **extra}
 
 
 def connect():

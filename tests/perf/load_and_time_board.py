@@ -137,6 +137,7 @@ def make_app(url: str, instance: Path):
     from dashboard.app import create_app
     return create_app({"SQLALCHEMY_DATABASE_URI": url, "INSTANCE_DIR": str(instance),
                        "SECRET_KEY": "perf", "WTF_CSRF_ENABLED": False,
+                       "ALLOW_CUSTOM_BASE_URLS": True,
                        "API_RATE_LIMIT": "1000000 per minute",
                        "REDIS_URL": redis_conn.embedded_url(instance)})
 

@@ -39,6 +39,11 @@ def test_rejected_address_is_fixed_resent_and_reaches_pending(app, live_server, 
     assert "does not deliver to" in row.locator(".house-message").inner_text()
     assert "Correct the shipping address" in row.locator(".resolution").inner_text()
     page.screenshot(path=SHOTS / "support-review-list.png", full_page=True)
+    # select-all is a script file (the CSP allows no inline handler), and it works
+    page.get_by_label("Select all on this page").check()
+    assert row.locator("input[name=ids]").is_checked()
+    page.get_by_label("Select all on this page").uncheck()
+    assert not row.locator("input[name=ids]").is_checked()
     row.get_by_role("link", name="Open").click()
 
     page.fill("input[name=postal_code]", "2220")
