@@ -10,6 +10,7 @@ from flask import Flask, redirect, request, url_for
 from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from dashboard import keys
 from dashboard.config import Config
 from dashboard.extensions import csrf, db, limiter, login_manager, migrate
 
@@ -26,6 +27,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.from_pyfile("settings.py", silent=True)
     if config:
         app.config.update(config)
+    keys.load(app)  # refuses before anything is written
     Path(app.config["INSTANCE_DIR"]).mkdir(parents=True, exist_ok=True)
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = _instance_secret(app)

@@ -185,7 +185,7 @@ def bench_latency() -> None:
         from dashboard import create_app, order_entry
         app = create_app({"SQLALCHEMY_DATABASE_URI": harness.database_url().replace(
             "postgresql://", "postgresql+psycopg://"), "REDIS_URL": harness.redis_url(),
-            "INSTANCE_DIR": harness.child_env()["INSTANCE_DIR"]})
+            "INSTANCE_DIR": harness.child_env()["INSTANCE_DIR"], **harness.KEYS})
         customer = {"first_name": "Casey", "last_name": "Buyer", "email": "c@example.com",
                     "phone": "", "address1": "1 Main St", "address2": "", "city": "Austin",
                     "state": "TX", "postal_code": "73301", "country": "US"}
