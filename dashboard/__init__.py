@@ -15,7 +15,7 @@ from dashboard.config import Config
 from dashboard.extensions import csrf, db, limiter, login_manager, migrate
 
 #: endpoints reachable without a dashboard login (they authenticate their own way)
-PUBLIC_BLUEPRINTS = {"auth", "api", "webhooks", "shipworks"}
+PUBLIC_BLUEPRINTS = {"auth", "api", "webhooks", "shipworks", "health"}
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -48,11 +48,11 @@ def create_app(config: dict | None = None) -> Flask:
     credentials.init_app(app)
     limiter.init_app(app)
 
-    from dashboard import (api, api_users, auth, board, carriers, cli, fulfillments, imports,
-                           mappings, orders, plugins, products, review, shipworks, templating,
-                           webhooks)
+    from dashboard import (api, api_users, auth, board, carriers, cli, fulfillments, health,
+                           imports, mappings, orders, plugins, products, review, shipworks,
+                           templating, webhooks)
     for module in (auth, board, plugins, products, orders, fulfillments, review, imports,
-                   mappings, carriers, api_users, api, shipworks, webhooks):
+                   mappings, carriers, api_users, api, shipworks, webhooks, health):
         app.register_blueprint(module.bp)
     for module in (api, shipworks, webhooks):  # they authenticate each call their own way
         csrf.exempt(module.bp)

@@ -5,11 +5,13 @@ import secrets
 from decimal import Decimal
 
 import click
+import redis
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import func, select
 
 from dashboard.extensions import db
+from dashboard.health import worker_health
 from dashboard.models import Product, User
 
 users = AppGroup("users", help="Dashboard users (admins and support staff).")
@@ -91,15 +93,20 @@ def worker(burst: bool):
     from jobs.context import FlaskJob, configure_logging, use_app
     configure_logging()
     use_app(current_app._get_current_object())
-    Worker([current_app.config["RQ_QUEUE"]], connection=connection(), job_class=FlaskJob
-           ).work(burst=burst, with_scheduler=False)
+    try:
+        Worker([current_app.config["RQ_QUEUE"]], connection=connection(), job_class=FlaskJob
+               ).work(burst=burst, with_scheduler=False)
+    except (redis.ConnectionError, redis.TimeoutError) as exc:
+        # at start, or signing off at a stop while Redis is away: say so in one line
+        raise click.ClickException(f"the worker stopped without Redis ({exc}).") from None
 
 
 @click.command("scheduler")
 @with_appcontext
 @click.option("--interval", default=30, show_default=True, help="Seconds between checks.")
 def scheduler(interval: int):
-    """Register the periodic jobs (idempotently) and run the scheduler in UTC."""
+    """Register the periodic jobs (idempotently) and run the scheduler in UTC. Start one
+    on a second host as a standby: only the one holding the lock in Redis ticks."""
     import os
     import time
     import warnings
@@ -108,21 +115,25 @@ def scheduler(interval: int):
     # rq-scheduler's crontab call warns about a future default; we run in UTC either way
     warnings.filterwarnings("ignore", category=FutureWarning, module="rq_scheduler")
 
-    from dashboard.redis_conn import connection
+    from dashboard.redis_conn import daemon_connection
     from jobs.context import FlaskJob, configure_logging
+    from jobs.leadership import LeaderLock
     from jobs.schedule import ReconcilingScheduler, register, run_forever
     configure_logging()
     queue_name = current_app.config["RQ_QUEUE"]
+    conn = daemon_connection()
 
     def make():
-        sched = ReconcilingScheduler(queue_name=queue_name, connection=connection(),
+        sched = ReconcilingScheduler(queue_name=queue_name, connection=conn,
                                      interval=interval, job_class=FlaskJob)
         for job_id, what in register(sched, queue_name).items():
             click.echo(f"schedule {job_id}: {what}")
         return sched
-    run_forever(make)
+    # a standby takes over within the lock's lifetime after the active one died
+    lock = LeaderLock(conn, f"{queue_name}:scheduler-leader", ttl=int(2 * interval + 10))
+    run_forever(make, lock, interval=interval)
 
 
 def init_app(app) -> None:
-    for command in (users, demo, worker, scheduler):
+    for command in (users, demo, worker, scheduler, worker_health):
         app.cli.add_command(command)
