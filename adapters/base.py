@@ -12,7 +12,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Callable, ClassVar, Sequence
+from typing import Callable, ClassVar, Protocol, Sequence
 
 
 class FieldKind(enum.StrEnum):
@@ -190,6 +190,20 @@ class AdapterError(Exception):
         self.reason = reason
 
 
+
+class SharedAllowance(Protocol):
+    """A house account's rate allowance shared with every other client of that account
+    (other workers, other hosts). The adapters only call it; the dashboard provides one.
+    Times are wall-clock seconds (``time.time()``), comparable across hosts."""
+
+    def take(self) -> float:
+        """Take one call from the allowance: 0 to send now, else the seconds until it
+        refills (nothing was taken; ask again then)."""
+
+    def observe(self, sent: float, remaining: int, limit: int | None, reset: float) -> None:
+        """What the house's headers said about the call sent at ``sent``: calls left in
+        its window, the window's size, and seconds until the window ends."""
+
 class HouseAdapter(ABC):
     """A push house: we send orders and ask for tracking.
 
@@ -218,7 +232,8 @@ class HouseAdapter(ABC):
 
     def __init__(self, credentials: dict[str, str], base_url: str | None = None,
                  *, timeout: float = 20.0, clock: Callable[[], datetime] | None = None,
-                 pace: Callable[[float], None] | None = None, max_pace: float = 0.0):
+                 pace: Callable[[float], None] | None = None, max_pace: float = 0.0,
+                 allowance: SharedAllowance | None = None):
         self.credentials = credentials
         self.base_url = (base_url or self.default_base_url).rstrip("/")
         self.timeout = timeout
@@ -227,6 +242,8 @@ class HouseAdapter(ABC):
         #: ``max_pace`` seconds for it to refill rather than run into a 429; 0: never wait
         self.pace = pace
         self.max_pace = max_pace
+        #: the account's allowance shared with other workers; None: this client paces alone
+        self.allowance = allowance
 
     @abstractmethod
     def check_credentials(self) -> str | None:

@@ -16,7 +16,7 @@ from wtforms.validators import DataRequired, Length, ValidationError
 
 from adapters import get_house
 from adapters.base import CredentialField, FieldKind
-from dashboard import credentials
+from dashboard import credentials, shared_pacing
 from dashboard.extensions import db
 from dashboard.models import Fulfillment, HouseAccount, Product
 from dashboard.status import OPEN
@@ -160,7 +160,8 @@ def adapter_for(account: HouseAccount):
     return cls(values, base_url=values.get("base_url") or None,
                timeout=current_app.config["HTTP_TIMEOUT"],
                clock=current_app.config.get("CLOCK"), pace=sleeper(),
-               max_pace=current_app.config["HOUSE_MAX_PACE"])
+               max_pace=current_app.config["HOUSE_MAX_PACE"],
+               allowance=shared_pacing.for_account(account.id))
 
 
 def sleeper():
