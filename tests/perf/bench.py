@@ -2,7 +2,7 @@
 the same moment so the ratios hold on a noisy machine.
 
     scripts/bench                 # everything, 10k and 100k dispatch, 100k and 1M pages
-    scripts/bench dispatch        # one part: dispatch, ratelimit, latency, api, pages
+    scripts/bench dispatch        # one part: dispatch, ratelimit, latency, api, pages, scale
     BENCH_QUICK=1 scripts/bench   # smaller sizes, for a quick look
 
 Prints a table and writes perf-results/bench.json. Uses PostgreSQL (BENCH_PG) and Redis
@@ -331,8 +331,15 @@ def bench_pages() -> None:
                note=f"median of 5 at {large:,} vs {small:,}")
 
 
+def bench_scale() -> None:
+    """1, 2 and 4 separate worker processes: throughput, a shared rate limit (tests/perf/
+    scale.py)."""
+    import scale
+    scale.bench_scale(result, QUICK)
+
+
 PARTS = {"dispatch": bench_dispatch, "ratelimit": bench_ratelimit, "latency": bench_latency,
-         "api": bench_api, "pages": bench_pages}
+         "api": bench_api, "pages": bench_pages, "scale": bench_scale}
 
 
 def main(argv: list[str]) -> int:
