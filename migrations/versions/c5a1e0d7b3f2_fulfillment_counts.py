@@ -11,9 +11,8 @@ order entry, imports, a bulk COPY). ``dashboard.status_counts`` sums it and fold
 to one row per key now and then. PostgreSQL: statement-level triggers over transition
 tables (one aggregated insert per statement); SQLite: row-level triggers.
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = 'c5a1e0d7b3f2'
 down_revision = 'be0e44ee1e4b'

@@ -6,11 +6,10 @@ from datetime import timedelta
 
 import psutil
 import pytest
-from rq import Queue
-from rq.job import Job
-
 from faults.conftest import RUN_SIZE
 from faults.figures import census, report
+from rq import Queue
+from rq.job import Job
 from testkit import bulk_hold
 
 pytestmark = pytest.mark.slow

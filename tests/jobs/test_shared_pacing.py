@@ -6,9 +6,9 @@ import time
 import pytest
 import redis
 from rq import Queue
+from testkit import bulk_hold
 
 from dashboard.shared_pacing import RedisAllowance
-from testkit import bulk_hold
 
 
 class Clock:

@@ -16,9 +16,8 @@ import tempfile
 import time
 from contextlib import ExitStack
 
-import requests
-
 import harness
+import requests
 
 LATENCY = "0.15"
 #: calls per window and window (s) of the rate-limited house (its minute scaled down)
