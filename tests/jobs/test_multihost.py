@@ -41,11 +41,12 @@ class Output:
         return sum(text in line for line in self.lines)
 
 
-def _stops_within(proc, seconds):
+def _stop(proc) -> float:
+    """SIGTERM ``proc``; the seconds it took to exit."""
     started = time.monotonic()
     proc.send_signal(signal.SIGTERM)
-    proc.wait(timeout=30)
-    return time.monotonic() - started <= seconds
+    proc.wait(timeout=60)
+    return time.monotonic() - started
 
 
 @pytest.fixture
@@ -66,11 +67,11 @@ def test_a_second_scheduler_waits_as_standby_and_takes_over(app, redis_conn, spa
     assert f":{first.proc.pid}:" in redis_conn.get(key).decode()
     time.sleep(3)  # several ticks: the standby never becomes active while the lock is held
     assert second.count("this scheduler is active") == 0
-    assert _stops_within(first.proc, 5)
+    assert _stop(first.proc) <= 10
     # the lock was released on the way out: the standby takes over at its next tick
     assert second.wait_for("this scheduler is active", 10), "".join(second.lines)
     assert f":{second.proc.pid}:" in redis_conn.get(key).decode()
-    assert _stops_within(second.proc, 5)
+    assert _stop(second.proc) <= 10
     assert redis_conn.get(key) is None
     assert first.count("this scheduler is active") == 1 and first.count("standby") == 0
 
@@ -83,8 +84,8 @@ def test_worker_and_scheduler_stop_promptly_after_redis_is_gone(app, own_redis, 
     embedded.stop_embedded(tmp_path / "own-redis")
     assert scheduler.wait_for("scheduler lost Redis", 20), "".join(scheduler.lines)
     assert worker.wait_for("could not connect to Redis", 20), "".join(worker.lines)
-    assert _stops_within(scheduler.proc, 5), "".join(scheduler.lines)
-    assert _stops_within(worker.proc, 5), "".join(worker.lines)
+    assert _stop(scheduler.proc) <= 10, "".join(scheduler.lines)
+    assert _stop(worker.proc) <= 10, "".join(worker.lines)
     assert scheduler.proc.returncode == 0
 
 
