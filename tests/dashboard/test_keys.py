@@ -27,7 +27,7 @@ def _env(tmp_path, **extra):
 
 def test_postgresql_without_keys_refuses_to_start(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "flask", "routes"], cwd=ROOT,
-                          env=_env(tmp_path), capture_output=True, text=True, timeout=60)
+                          env=_env(tmp_path), capture_output=True, text=True, timeout=300)
     assert proc.returncode != 0
     assert "Refusing to start: SECRET_KEY and CREDENTIAL_KEYS are not set" in proc.stderr
     assert "Traceback" not in proc.stderr
@@ -37,7 +37,7 @@ def test_postgresql_without_keys_refuses_to_start(tmp_path):
 def test_postgresql_with_one_key_missing_names_it(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "flask", "routes"], cwd=ROOT,
                           env=_env(tmp_path, SECRET_KEY="s" * 64), capture_output=True,
-                          text=True, timeout=60)
+                          text=True, timeout=300)
     assert proc.returncode != 0
     assert "CREDENTIAL_KEYS is not set" in proc.stderr
 
@@ -49,7 +49,7 @@ def test_keys_from_files_named_in_the_environment(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "flask", "routes"], cwd=ROOT,
                           env=_env(tmp_path, SECRET_KEY_FILE=str(tmp_path / "secret"),
                                    CREDENTIAL_KEYS_FILE=str(tmp_path / "fernet")),
-                          capture_output=True, text=True, timeout=60)
+                          capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
     app = create_app({"SQLALCHEMY_DATABASE_URI": PG_URL, "INSTANCE_DIR": str(tmp_path / "i"),
                       "SECRET_KEY": "", "CREDENTIAL_KEYS": "",
