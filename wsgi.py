@@ -1,5 +1,5 @@
 """The WSGI entry point: ``gunicorn wsgi:app``; ``FLASK_APP=wsgi flask db upgrade``."""
-from dashboard import create_app
+from dashboard.app import create_app
 from dashboard.keys import MissingKeys
 
 try:

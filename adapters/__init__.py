@@ -5,7 +5,7 @@ raises ``UnknownAdapter``: a missing adapter is an error, never a silent ``None`
 """
 from __future__ import annotations
 
-from adapters.base import CarrierTracker, HouseAdapter, PullHouse
+from adapters.base import CarrierTracker, HouseAdapter, PullHouse, WebhookSpec
 from adapters.carriers import DHLExpressTracker, FedExTracker, UPSTracker, USPSTracker
 from adapters.pull import ShipMonkPullHouse, ShipWorksHouse
 from adapters.sandbox import SandboxCarrier, SandboxHouse
@@ -45,3 +45,23 @@ def get_carrier(key: str) -> type[CarrierTracker]:
         return CARRIERS[key]
     except KeyError:
         raise UnknownAdapter(f"No carrier tracker is registered as {key!r}.") from None
+
+
+def push_houses() -> dict[str, HouseClass]:
+    """The houses we send orders to (``mode == "push"``), by key."""
+    return {key: cls for key, cls in HOUSES.items() if cls.mode == "push"}
+
+
+def pull_houses() -> dict[str, HouseClass]:
+    """The houses that fetch orders from our API (``mode == "pull"``), by key."""
+    return {key: cls for key, cls in HOUSES.items() if cls.mode == "pull"}
+
+
+def by_webhook(kind: str) -> dict[str, HouseClass]:
+    """The houses that post to the webhook route ``kind``, by key (none: no such route)."""
+    return {key: cls for key, cls in HOUSES.items() if cls.webhook and cls.webhook.kind == kind}
+
+
+def webhook_specs() -> dict[str, WebhookSpec]:
+    """Every declared webhook route, by its kind."""
+    return {cls.webhook.kind: cls.webhook for cls in HOUSES.values() if cls.webhook}

@@ -12,7 +12,9 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Callable, ClassVar, Protocol, Sequence
+from typing import Any, Callable, ClassVar, Mapping, Protocol, Sequence
+
+from adapters.clock import utcnow
 
 
 class FieldKind(enum.StrEnum):
@@ -38,10 +40,18 @@ class CredentialField:
     default: str = ""
     #: shown under "Advanced settings" rather than with the main credentials
     advanced: bool = False
+    #: the value of an account saved before the field existed (None: ``default``)
+    stored_default: str | None = None
 
     @property
     def secret(self) -> bool:
         return self.kind is FieldKind.SECRET
+
+    def stored(self, credentials: dict[str, str]) -> str:
+        """This field's value in an account's stored credentials."""
+        if self.name in credentials:
+            return credentials[self.name]
+        return self.default if self.stored_default is None else self.stored_default
 
     def check(self, value: str) -> str | None:
         """Return the message to show next to this field, or None when ``value`` is fine."""
@@ -67,6 +77,15 @@ def url_validator(value: str) -> str | None:
     return None
 
 
+def base_url_field(default_url: str) -> CredentialField:
+    """The advanced "API base URL" field every house and carrier offers, to reach a sandbox,
+    a proxy or a local simulator instead of ``default_url``."""
+    return CredentialField(
+        "base_url", "API base URL", required=False, advanced=True, validator=url_validator,
+        help=f"Leave empty to use {default_url}. Set it only to reach a sandbox, a proxy or a "
+             "local simulator.")
+
+
 class FailureReason(enum.StrEnum):
     """Why a house refused an order: what support has to fix."""
 
@@ -74,6 +93,10 @@ class FailureReason(enum.StrEnum):
     SKU = "sku"
     STOCK = "stock"
     CREDENTIALS = "credentials"
+    #: the house holds the order (its own hold, an exception it raised) and may release it
+    HELD = "held"
+    #: the house or its 3PL refused to fulfil the order it had accepted
+    REJECTED = "rejected"
     OTHER = "other"
 
 
@@ -163,11 +186,29 @@ class Package:
 
 
 @dataclass(frozen=True)
+class HouseProblem:
+    """What a house says is wrong with an order it accepted: real houses take a bad order
+    (unknown SKU, no stock, an address they cannot ship to) and then hold it or raise an
+    exception on it, rather than refusing the create call.
+
+    ``final``: the house will not ship the order as it is, so it is Failed with ``reason``;
+    otherwise the house may still release it by itself and it is only held at the house.
+    ``message`` is the house's own words, for the timeline and the failed review.
+    """
+
+    reason: FailureReason
+    message: str
+    final: bool = True
+
+
+@dataclass(frozen=True)
 class TrackingInfo:
     key: str
     house_reference: str
     packages: tuple[Package, ...] = ()
     cancelled: bool = False
+    #: set when the house holds the order or raised an exception on it
+    problem: HouseProblem | None = None
 
 
 @dataclass(frozen=True)
@@ -190,7 +231,6 @@ class AdapterError(Exception):
         self.reason = reason
 
 
-
 class SharedAllowance(Protocol):
     """A house account's rate allowance shared with every other client of that account
     (other workers, other hosts). The adapters only call it; the dashboard provides one.
@@ -204,13 +244,71 @@ class SharedAllowance(Protocol):
         """What the house's headers said about the call sent at ``sent``: calls left in
         its window, the window's size, and seconds until the window ends."""
 
-class HouseAdapter(ABC):
-    """A push house: we send orders and ask for tracking.
 
-    Subclasses declare their metadata as class attributes and implement the five calls (a subclass missing one cannot be built).
-    They are built from an account's decrypted credentials and base URL and must not keep
-    state between calls beyond an HTTP session.
-    """
+# ---------------------------------------------------------------- webhooks
+
+
+class WebhookAction(enum.StrEnum):
+    """What a webhook call reports."""
+
+    TRACKING = "tracking"      # packages shipped: record them (Pending Shipment)
+    DELIVERED = "delivered"    # the house's own delivery report
+    EXCEPTION = "exception"    # a shipment in exception: a note for support
+    CANCELLED = "cancelled"    # the house cancelled a shipment
+    IGNORED = "ignored"        # a topic not used here: acknowledged, nothing changed
+
+
+class WebhookRefused(Exception):
+    """A webhook call that cannot be proven or read: answered with ``status`` (an HTTP
+    status code) and ``message``, and nothing changes."""
+
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+@dataclass(frozen=True)
+class WebhookCall:
+    """A proven webhook call, as its house's ``WebhookSpec.read`` understood it."""
+
+    #: the call's own id: a repeat with the same id changes nothing
+    event_id: str
+    action: WebhookAction
+    #: the tracking the call is about; may call the house (run after the event is known
+    #: to be new, outside any transaction), may raise ``WebhookRefused``
+    tracking: Callable[[], list[TrackingInfo]] = list
+    #: the outcome for IGNORED, a tracking call without packages, or the sentence for
+    #: EXCEPTION and CANCELLED
+    note: str = ""
+    #: the answer when the call names no order of the account
+    not_ours: str = "The event names no order of this account."
+
+
+@dataclass(frozen=True)
+class WebhookSpec:
+    """A house's webhook, declared on its class: the dashboard builds the route
+    ``/webhooks/<kind>/<account token>`` and the account page's setup help from it."""
+
+    #: the route's name (the house's key, usually)
+    kind: str
+    #: what the merchant does in the house so it posts to the route
+    setup: str
+    #: proves and reads one call: ``read(adapter, headers, body) -> WebhookCall``, raising
+    #: ``WebhookRefused``
+    read: Callable[[Any, Mapping[str, str], bytes], WebhookCall]
+    #: the events (topics) acted on; others are acknowledged and ignored
+    topics: tuple[str, ...] = ()
+    #: credential fields the route needs before it accepts anything
+    needs: tuple[str, ...] = ()
+
+
+# ---------------------------------------------------------------- houses
+
+
+class House:
+    """What every house declares, push or pull: its plugin tile, account form, webhook
+    route and simulator are built from these class attributes."""
 
     key: ClassVar[str]
     name: ClassVar[str]
@@ -220,12 +318,27 @@ class HouseAdapter(ABC):
     logo: ClassVar[str] = ""
     #: "push": we send orders; "pull": the house calls our API
     mode: ClassVar[str] = "push"
+    #: the account form's credential fields
     fields: ClassVar[tuple[CredentialField, ...]] = ()
-    #: the largest number of orders one create call takes
+    #: the largest number of orders one create call takes (0: we send none)
+    batch_size: ClassVar[int] = 0
+    #: the webhook the house posts to us, if any
+    webhook: ClassVar[WebhookSpec | None] = None
+    #: the module of its local simulator (``python -m <module>``), if it has one
+    simulator: ClassVar[str | None] = None
+
+
+class HouseAdapter(House, ABC):
+    """A push house: we send orders and ask for tracking.
+
+    Subclasses declare their metadata as class attributes and implement the five calls (a
+    subclass missing one cannot be built). They are built from an account's decrypted
+    credentials and base URL and must not keep state between calls beyond an HTTP session.
+    """
+
+    mode: ClassVar[str] = "push"
     batch_size: ClassVar[int] = 1
     default_base_url: ClassVar[str] = ""
-    #: which webhook route the house posts to, if any ("shipstation", "shipbob", ...)
-    webhook_kind: ClassVar[str | None] = None
     #: seconds between tracking checks of a fresh order, for a house that ships far faster
     #: than real ones (the Sandbox); None: the usual cadence
     check_interval: ClassVar[float | None] = None
@@ -237,7 +350,7 @@ class HouseAdapter(ABC):
         self.credentials = credentials
         self.base_url = (base_url or self.default_base_url).rstrip("/")
         self.timeout = timeout
-        self.clock = clock or _utcnow
+        self.clock = clock or utcnow
         #: when the house says its allowance is used up, wait (with ``pace``) up to
         #: ``max_pace`` seconds for it to refill rather than run into a 429; 0: never wait
         self.pace = pace
@@ -260,6 +373,12 @@ class HouseAdapter(ABC):
         """Find orders already at the house by our key: the way an unknown outcome is
         settled before anything is resent. Keys the house does not know are absent."""
 
+    def lookup_sent(self, orders: Sequence[SentOrder]) -> dict[str, Accepted]:
+        """``lookup`` for callers that also know each order's number: a house that can
+        only search by number (ShipStation) finds an order of any age this way. Keyed by
+        ``SentOrder.key``, like ``lookup``."""
+        return self.lookup([order.key for order in orders])
+
     @abstractmethod
     def fetch_tracking(self, orders: Sequence[SentOrder]) -> list[TrackingInfo]:
         """Tracking for orders sent earlier; orders not shipped yet are absent or have no
@@ -270,18 +389,10 @@ class HouseAdapter(ABC):
         """Cancel an order at the house. Raises ``AdapterError`` when the house refuses."""
 
 
-class PullHouse:
+class PullHouse(House):
     """A pull house: it calls our API, so it declares no client calls of its own."""
 
-    key: ClassVar[str]
-    name: ClassVar[str]
-    description: ClassVar[str]
-    website: ClassVar[str]
-    logo: ClassVar[str] = ""
     mode: ClassVar[str] = "pull"
-    fields: ClassVar[tuple[CredentialField, ...]] = ()
-    batch_size: ClassVar[int] = 0
-    webhook_kind: ClassVar[str | None] = None
 
 
 # ---------------------------------------------------------------- carriers
@@ -322,14 +433,9 @@ class CarrierTracker(ABC):
                  *, clock: Callable[[], datetime] | None = None):
         self.credentials = credentials
         self.base_url = base_url
-        self.clock = clock or _utcnow
+        self.clock = clock or utcnow
 
     @abstractmethod
     def track(self, tracking_numbers: Sequence[str]) -> list[CarrierEvent]:
         """The latest status of each number; raises ``AdapterError`` when the carrier is
         down (nothing changes, the check is retried)."""
-
-
-def _utcnow() -> datetime:
-    from datetime import timezone
-    return datetime.now(timezone.utc).replace(tzinfo=None)

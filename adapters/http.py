@@ -18,9 +18,11 @@ account's own API origin and without following redirects.
 """
 from __future__ import annotations
 
+import math
 import re
 import time
 from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
 from typing import Any, Callable, Sequence
 from urllib.parse import urlsplit
 
@@ -29,13 +31,12 @@ from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 
 from adapters.base import (
     AdapterError,
-    CredentialField,
     FailureReason,
     Rejected,
     SharedAllowance,
     Transient,
-    url_validator,
 )
+from adapters.retry_after import retry_after_seconds
 
 #: seconds to wait after a 429 whose answer names no time
 DEFAULT_RATE_LIMIT_WAIT = 60.0
@@ -67,14 +68,6 @@ class HouseCallFailed(AdapterError):
             return Rejected(key, self.reason, str(self))
         return Transient(key, str(self), self.retry_after, self.maybe_received,
                          rate_limited=self.status == 429)
-
-
-def base_url_field(default_url: str) -> CredentialField:
-    """The advanced "API base URL" field every push house offers."""
-    return CredentialField(
-        "base_url", "API base URL", required=False, advanced=True, validator=url_validator,
-        help=f"Leave empty to use {default_url}. Set it only to reach a sandbox or a local "
-             "simulator of the house.")
 
 
 def reason_for(text: str) -> FailureReason:
@@ -114,17 +107,25 @@ def error_message(response: requests.Response) -> str:
 
 def parse_time(value: Any) -> datetime | None:
     """A house's timestamp as naive UTC (ShipStation writes seven fractional digits, others
-    an offset or ``Z``); dates alone are midnight. None for anything unreadable."""
+    an offset or ``Z``: Python 3.11's ``fromisoformat`` reads them all); dates alone are
+    midnight. None for anything unreadable."""
     if not value or not isinstance(value, str):
         return None
-    text = re.sub(r"(\.\d{6})\d+", r"\1", value.strip()).replace("Z", "+00:00")
     try:
-        moment = datetime.fromisoformat(text)
+        moment = datetime.fromisoformat(value.strip())
     except ValueError:
         return None
     if moment.tzinfo is not None:
         moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
     return moment
+
+
+def utc_iso(moment: datetime) -> str:
+    """Our naive-UTC time as an RFC 3339 ``date-time`` with its offset, as houses whose
+    documents say ``format: date-time`` read it."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.isoformat(timespec="seconds")
 
 
 def _not_sent(exc: requests.ConnectionError) -> bool:
@@ -157,6 +158,16 @@ def same_origin(url: str, base_url: str) -> bool:
     if parts.username is not None or parts.password is not None:
         return False
     return parts.scheme.lower() in ("http", "https") and origin(url) == origin(base_url)
+
+
+def house_host(url: str, hosts: re.Pattern[str] | None) -> bool:
+    """Whether ``url`` is an https URL on the default port whose host fully matches
+    ``hosts``, with no user name or password in it."""
+    parts = urlsplit(url)
+    if hosts is None or parts.username is not None or parts.password is not None:
+        return False
+    scheme, host, port = origin(url)
+    return scheme == "https" and port == 443 and bool(hosts.fullmatch(host))
 
 
 class HouseSession:
@@ -197,15 +208,16 @@ class HouseSession:
         """Send one request; raises ``HouseCallFailed`` as the module docstring says."""
         return self._request(method, self.base_url + path, json=json, params=params)
 
-    def get_own_url(self, url: str, *, params: dict[str, Any] | None = None
-                    ) -> requests.Response:
+    def get_own_url(self, url: str, *, params: dict[str, Any] | None = None,
+                    house_hosts: re.Pattern[str] | None = None) -> requests.Response:
         """GET a full URL the house handed us (a webhook's resource), with this account's
-        auth, only when it is on the account's own API origin, and without following
-        redirects (a redirect could carry the credentials elsewhere).
+        auth, only when it is on the account's own API origin (or an https origin whose
+        host fully matches ``house_hosts``, the house's other API hosts), and without
+        following redirects (a redirect could carry the credentials elsewhere).
 
-        :raise ForeignURL: the URL is not on the account's API origin
+        :raise ForeignURL: the URL is on none of those origins
         """
-        if not same_origin(url, self.base_url):
+        if not (same_origin(url, self.base_url) or house_host(url, house_hosts)):
             raise ForeignURL(f"{url[:200]} is not on {self.house}'s API host "
                              f"{origin(self.base_url)}; it was not fetched.")
         response = self._request("GET", url, params=params, allow_redirects=False)
@@ -303,12 +315,29 @@ class HouseSession:
     def _retry_after(self, response: requests.Response,
                      default: float = DEFAULT_RATE_LIMIT_WAIT) -> float:
         for header in (self.retry_after_header, "Retry-After"):
-            try:
-                return max(float(response.headers[header]), 0.0)
-            except (KeyError, ValueError):
-                continue
+            seconds = retry_after_seconds(response.headers.get(header))
+            if seconds is not None:
+                return seconds
         found = re.search(r"in (\d+(?:\.\d+)?) seconds", response.text)
         return float(found.group(1)) if found else default
+
+
+def _seconds_from(value: str | None) -> float | None:
+    """A ``Retry-After`` value as seconds from now: a number of seconds, or an HTTP date
+    (RFC 9110; ShipMonk sends one), rounded up so a wait is never too short."""
+    if not value:
+        return None
+    try:
+        return max(float(value), 0.0)
+    except ValueError:
+        pass
+    try:
+        moment = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if moment.tzinfo is None:
+        return None
+    return float(max(math.ceil(moment.timestamp() - time.time()), 0))
 
 
 def read_json(response: requests.Response, house: str) -> Any:

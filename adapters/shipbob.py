@@ -1,10 +1,18 @@
-"""ShipBob: one order per ``POST /order`` on the merchant's channel.
+"""ShipBob: one order per ``POST /{version}/order`` on the merchant's channel.
+
+An account speaks the API version set on it: ``2026-01``, the current one and the default of
+new accounts, or ``1.0`` (deprecated; accounts saved before the version was a setting keep
+it). The two differ, for what we use, in the channel list (a list in 1.0, ``{"items"}`` in
+2026-01), the cancel route (``/order/{id}/cancel`` against ``/order/{id}:cancel``) and how
+several reference ids are asked for (repeated, or comma-separated).
 
 Our key is the order's ``reference_id``; ShipBob refuses a second order with the same
 reference on a channel (422 "Cannot insert order with existing ReferenceId"), and the
 adapter settles that answer by finding the existing order, so a resend reads as accepted.
 The house reference is ShipBob's order id. An order can leave in several shipments: each
-one with a tracking number is a package, delivered once its status detail is 203.
+one with a tracking number is a package, delivered once its status detail is 203. A shipment
+ShipBob raised (``Exception``) or put ``OnHold`` before it left is the house's problem with
+the order (``TrackingInfo.problem``), typed from its status details.
 Webhooks are signed the Standard-Webhooks way; ``verify_webhook`` checks them against the
 account's ``whsec_`` secrets, several at once while one is being rotated.
 """
@@ -12,10 +20,12 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import hmac
-from datetime import timezone
+import re
+from datetime import datetime, timezone
 from typing import Any, Mapping, Sequence
+
+from standardwebhooks import Webhook
 
 from adapters.base import (
     Accepted,
@@ -24,6 +34,7 @@ from adapters.base import (
     FailureReason,
     FieldKind,
     HouseAdapter,
+    HouseProblem,
     OrderPayload,
     Package,
     Rejected,
@@ -31,18 +42,20 @@ from adapters.base import (
     SentOrder,
     TrackingInfo,
     Transient,
+    base_url_field,
     pattern_validator,
 )
 from adapters.http import (
     HouseCallFailed,
     HouseSession,
-    base_url_field,
     error_message,
     parse_time,
     read_json,
     reason_for,
     refusal_error,
+    utc_iso,
 )
+from adapters.webhooks import WebhookSpec, read_shipbob
 
 DUPLICATE = "Cannot insert order with existing ReferenceId"
 SECRET_PREFIX = "whsec_"
@@ -51,6 +64,22 @@ WEBHOOK_TOLERANCE = 300
 DELIVERED = 203
 #: reference ids per lookup request
 LOOKUP_CHUNK = 50
+CURRENT_VERSION = "2026-01"
+API_VERSION = CredentialField(
+    "api_version", "API version", kind=FieldKind.CHOICE, default=CURRENT_VERSION,
+    stored_default="1.0", advanced=True,
+    choices=((CURRENT_VERSION, "2026-01 (current)"), ("1.0", "1.0 (deprecated by ShipBob)")),
+    help="Which ShipBob API version this account speaks. Keep 1.0 only while moving an "
+         "older integration over.")
+#: a version at the end of a base URL saved when the version was part of it
+_VERSION_SUFFIX = re.compile(r"/(\d+\.\d+|\d{4}-\d{2})$")
+#: ShipBob's status details of a shipment it raised or holds, as what support has to fix and
+#: whether ShipBob may still ship it by itself (stock arriving) or needs someone to act
+PROBLEM_DETAILS = {
+    "ProductNotFound": (FailureReason.SKU, True),
+    "OutOfStock": (FailureReason.STOCK, False),
+    "InvalidAddress": (FailureReason.ADDRESS, True),
+}
 
 
 def webhook_keys(secrets: str) -> list[bytes]:
@@ -83,8 +112,16 @@ class ShipBobHouse(HouseAdapter):
     logo = "shipbob.svg"
     mode = "push"
     batch_size = 1
-    default_base_url = "https://api.shipbob.com/1.0"
-    webhook_kind = "shipbob"
+    default_base_url = "https://api.shipbob.com"
+    simulator = "simulators.shipbob"
+    webhook = WebhookSpec(
+        "shipbob", read=read_shipbob, needs=("webhook_secrets",),
+        topics=("order.shipped", "order.shipment.delivered", "order.shipment.exception",
+                "order.shipment.on_hold", "order.shipment.cancelled"),
+        setup="In ShipBob, subscribe this URL to order.shipped, order.shipment.delivered, "
+              "order.shipment.exception, order.shipment.on_hold and order.shipment.cancelled, "
+              "then copy the subscription's whsec_… secret into this account's Webhook "
+              "signing secrets.")
     fields = (
         CredentialField("token", "Personal Access Token", kind=FieldKind.SECRET,
                         help="In ShipBob: Integrations → API Tokens → Generate New Token."),
@@ -98,13 +135,17 @@ class ShipBobHouse(HouseAdapter):
                         help="The whsec_… secret ShipBob shows for your webhook subscription. "
                              "While you rotate it, enter the old and the new one separated by "
                              "a space; webhooks signed with either are accepted."),
+        API_VERSION,
         base_url_field(default_base_url),
     )
 
     def __init__(self, credentials: dict[str, str], base_url: str | None = None, **kwargs):
         super().__init__(credentials, base_url, **kwargs)
+        self.base_url = _VERSION_SUFFIX.sub("", self.base_url)
+        self.version = API_VERSION.stored(credentials)
         self.http = HouseSession(
-            self.name, self.base_url, timeout=self.timeout, retry_after_header="x-retry-after",
+            self.name, f"{self.base_url}/{self.version}", timeout=self.timeout,
+            retry_after_header="x-retry-after",
             headers={"Authorization": f"Bearer {credentials.get('token', '')}",
                      "shipbob_channel_id": self.channel_id})
 
@@ -118,6 +159,8 @@ class ShipBobHouse(HouseAdapter):
             if response.status_code != 200:
                 return str(refusal_error(response, self.name, "list the token's channels"))
             channels = read_json(response, self.name)
+            if isinstance(channels, dict):  # 2026-01 pages them
+                channels = channels.get("items") or []
         except AdapterError as exc:
             if exc.reason is FailureReason.CREDENTIALS:
                 return ("ShipBob refused the Personal Access Token: generate a new one under "
@@ -138,7 +181,7 @@ class ShipBobHouse(HouseAdapter):
             "reference_id": order.key,
             "order_number": order.order_number,
             "type": "DTC",
-            "purchase_date": order.order_date.isoformat(),
+            "purchase_date": utc_iso(order.order_date),
             "shipping_method": order.ship_method or "Standard",
             "recipient": {
                 "name": to.name,
@@ -184,7 +227,10 @@ class ShipBobHouse(HouseAdapter):
         found = {}
         for start in range(0, len(keys), LOOKUP_CHUNK):
             chunk = list(keys[start:start + LOOKUP_CHUNK])
-            params = [("ReferenceIds", key) for key in chunk] + [("Limit", 250)]
+            if self.version == "1.0":
+                params = [("ReferenceIds", key) for key in chunk] + [("Limit", 250)]
+            else:
+                params = [("ReferenceIds", ",".join(chunk)), ("Limit", 250)]
             for order in read_json(self.http.call("GET", "/order", params=params), self.name):
                 if (order.get("reference_id") in chunk
                         and str((order.get("channel") or {}).get("id")) == self.channel_id):
@@ -200,13 +246,19 @@ class ShipBobHouse(HouseAdapter):
                 continue
             if response.status_code != 200:
                 raise refusal_error(response, self.name, "list the order's shipments")
-            shipments = read_json(response, self.name)
-            cancelled = bool(shipments) and all(s.get("status") == "Cancelled"
-                                                for s in shipments)
-            packages = tuple(p for p in map(self._package, shipments) if p)
-            if packages or cancelled:
-                infos.append(TrackingInfo(sent.key, sent.house_reference, packages, cancelled))
+            info = self._tracking(sent.key, sent.house_reference,
+                                  read_json(response, self.name))
+            if info.packages or info.cancelled or info.problem:
+                infos.append(info)
         return infos
+
+    def _tracking(self, key: str, reference: str, shipments: list[dict[str, Any]]
+                  ) -> TrackingInfo:
+        cancelled = bool(shipments) and all(s.get("status") == "Cancelled" for s in shipments)
+        packages = tuple(p for p in map(self._package, shipments) if p)
+        problem = None if packages or cancelled else next(
+            filter(None, map(_problem, shipments)), None)
+        return TrackingInfo(key, reference, packages, cancelled, problem)
 
     def _package(self, shipment: dict[str, Any]) -> Package | None:
         tracking = shipment.get("tracking") or {}
@@ -224,28 +276,36 @@ class ShipBobHouse(HouseAdapter):
 
     def verify_webhook(self, headers: Mapping[str, str], body: bytes) -> str | None:
         """Check a webhook delivery the Standard-Webhooks way: ``webhook-signature`` holds
-        one or more ``v1,<base64>`` HMAC-SHA256 signatures of ``{id}.{timestamp}.{body}``;
-        any of them made with any configured secret passes, and ``webhook-timestamp`` must
-        be within ``WEBHOOK_TOLERANCE`` seconds of our clock. Returns None when the delivery
-        is genuine, else the reason it is refused."""
-        keys = webhook_keys(self.credentials.get("webhook_secrets", ""))
-        if not keys:
+        one or more ``v1,<base64>`` signatures of ``{id}.{timestamp}.{body}``; any of them
+        made with any configured secret passes, and ``webhook-timestamp`` must be within
+        ``WEBHOOK_TOLERANCE`` seconds of our clock. Returns None when the delivery is
+        genuine, else the reason it is refused.
+
+        The ``standardwebhooks`` package makes the expected signatures (``Webhook.sign``).
+        Its ``verify`` is not used: it takes one secret where a rotation needs several, and
+        it reads the process clock where the adapter has its own (the dashboard's, which
+        tests set); the window it would apply, five minutes, is ``WEBHOOK_TOLERANCE``."""
+        webhooks = [Webhook(key) for key in
+                    webhook_keys(self.credentials.get("webhook_secrets", ""))]
+        if not webhooks:
             return "No webhook signing secret is set on this ShipBob account."
         msg_id = headers.get("webhook-id", "")
         stamp = headers.get("webhook-timestamp", "")
         signatures = headers.get("webhook-signature", "")
         if not (msg_id and stamp and signatures):
             return "The webhook-id, webhook-timestamp and webhook-signature headers are required."
-        if not stamp.isdigit():
+        if not (stamp.isascii() and stamp.isdigit()):
             return "webhook-timestamp is not a Unix time."
         skew = int(stamp) - self.clock().replace(tzinfo=timezone.utc).timestamp()
         if abs(skew) > WEBHOOK_TOLERANCE:
             return "webhook-timestamp is more than five minutes away from our clock."
-        signed = f"{msg_id}.{stamp}.".encode() + body
-        expected = [base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest())
-                    for key in keys]
-        offered = [part.partition(",")[2].encode() for part in signatures.split()
-                   if part.startswith("v1,")]
+        try:
+            text = body.decode()
+        except UnicodeDecodeError:
+            return "The webhook body is not UTF-8 text."
+        sent = datetime.fromtimestamp(int(stamp), timezone.utc)
+        expected = [webhook.sign(msg_id, sent, text).encode() for webhook in webhooks]
+        offered = [part.encode() for part in signatures.split()]
         # every pair is compared, so the time taken says nothing about which one matched
         matches = [hmac.compare_digest(e, o) for e in expected for o in offered]
         return None if any(matches) else "The webhook signature does not match."
@@ -253,19 +313,19 @@ class ShipBobHouse(HouseAdapter):
     def webhook_tracking(self, resource: dict[str, Any]) -> TrackingInfo:
         """What a webhook's body says: an order (``order.shipped``: its shipments) or one
         shipment (``order.shipment.*``), as the GET endpoints show them. Shipments without
-        tracking give no package."""
+        tracking give no package; one ShipBob raised or holds gives its problem."""
         shipments = resource.get("shipments")
         if shipments is None:
             shipments = [resource]
             order_id = resource.get("order_id")
         else:
             order_id = resource.get("id")
-        packages = tuple(p for p in map(self._package, shipments) if p)
-        return TrackingInfo(str(resource.get("reference_id") or ""),
-                            "" if order_id is None else str(order_id), packages)
+        return self._tracking(str(resource.get("reference_id") or ""),
+                              "" if order_id is None else str(order_id), shipments)
 
     def cancel(self, order: SentOrder) -> None:
-        response = self.http.call("POST", f"/order/{order.house_reference}/cancel")
+        route = "/cancel" if self.version == "1.0" else ":cancel"
+        response = self.http.call("POST", f"/order/{order.house_reference}{route}")
         if response.status_code == 404:
             raise AdapterError(f"ShipBob has no order {order.house_reference}.", transient=False)
         if response.status_code != 200:
@@ -277,3 +337,21 @@ class ShipBobHouse(HouseAdapter):
                                 for r in failed)
             raise AdapterError(f"ShipBob could not cancel every shipment ({reasons}).",
                                transient=False)
+
+
+def _problem(shipment: dict[str, Any]) -> HouseProblem | None:
+    """A shipment ShipBob raised (``Exception``) or holds (``OnHold``) before it left, in
+    ShipBob's words: each status detail's description (else its name)."""
+    status = shipment.get("status")
+    if status not in ("Exception", "OnHold"):
+        return None
+    details = [d for d in shipment.get("status_details") or () if isinstance(d, dict)]
+    words = "; ".join(str(d.get("description") or d.get("name") or "") for d in details)
+    known = [PROBLEM_DETAILS[d.get("name")] for d in details if d.get("name") in PROBLEM_DETAILS]
+    reason, final = known[0] if known else (reason_for(words) if words else
+                                             FailureReason.HELD, False)
+    if reason is FailureReason.OTHER:
+        reason = FailureReason.HELD
+    state = "raised an exception on" if status == "Exception" else "holds"
+    return HouseProblem(reason, f"ShipBob {state} shipment {shipment.get('id', '?')}: "
+                                f"{words or 'no reason given'}.", final=final)

@@ -1,18 +1,26 @@
 """``flask`` commands: users, the demo catalogue, the RQ worker and the scheduler."""
 from __future__ import annotations
 
+import os
 import secrets
+import time
+import warnings
 from decimal import Decimal
 
 import click
 import redis
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
+from rq import Worker
 from sqlalchemy import func, select
 
 from dashboard.extensions import db
-from dashboard.health import worker_health
+from dashboard.health.routes import worker_health
 from dashboard.models import Product, User
+from dashboard.redis_conn import connection, daemon_connection
+from jobs.context import FlaskJob, configure_logging, use_app
+from jobs.leadership import LeaderLock
+from jobs.schedule import ReconcilingScheduler, register, run_forever
 
 users = AppGroup("users", help="Dashboard users (admins and support staff).")
 demo = AppGroup("demo", help="Demo data.")
@@ -87,10 +95,6 @@ def load_demo():
 @click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
 def worker(burst: bool):
     """Run an RQ worker for the fulfillment queue."""
-    from rq import Worker
-
-    from dashboard.redis_conn import connection
-    from jobs.context import FlaskJob, configure_logging, use_app
     configure_logging()
     use_app(current_app._get_current_object())
     try:
@@ -107,18 +111,11 @@ def worker(burst: bool):
 def scheduler(interval: int):
     """Register the periodic jobs (idempotently) and run the scheduler in UTC. Start one
     on a second host as a standby: only the one holding the lock in Redis ticks."""
-    import os
-    import time
-    import warnings
     os.environ["TZ"] = "UTC"
     time.tzset()
     # rq-scheduler's crontab call warns about a future default; we run in UTC either way
     warnings.filterwarnings("ignore", category=FutureWarning, module="rq_scheduler")
 
-    from dashboard.redis_conn import daemon_connection
-    from jobs.context import FlaskJob, configure_logging
-    from jobs.leadership import LeaderLock
-    from jobs.schedule import ReconcilingScheduler, register, run_forever
     configure_logging()
     queue_name = current_app.config["RQ_QUEUE"]
     conn = daemon_connection()

@@ -1,13 +1,11 @@
 """The one clock the CRM reads: naive UTC, replaceable in tests through ``config["CLOCK"]``."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 
 from flask import current_app, has_app_context
 
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+from adapters.clock import utcnow
 
 
 def now() -> datetime:

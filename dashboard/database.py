@@ -1,6 +1,8 @@
 """Database settings that make SQLite and PostgreSQL behave alike under concurrent writers."""
 from __future__ import annotations
 
+import sqlite3
+
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
@@ -30,7 +32,6 @@ def init_database(app) -> None:
 
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection, _record):
-    import sqlite3
     if isinstance(dbapi_connection, sqlite3.Connection):
         dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
         cursor = dbapi_connection.cursor()

@@ -1,4 +1,7 @@
 """Extension singletons, wired to the app by ``init_app`` in the factory."""
+from pathlib import Path
+
+from flask import request
 from flask_limiter import Limiter
 from flask_login import LoginManager
 from flask_migrate import Migrate
@@ -28,21 +31,18 @@ def _limits_storage_uri(app) -> str:
     instance folder (see ``redis_conn``); the URI is only computed here, the server is
     started by whoever first needs it.
     """
-    from pathlib import Path
     url = app.config.get("REDIS_URL") or \
         f"unix://{Path(app.config['INSTANCE_DIR']) / 'redis' / 'redis.sock'}"
     return "redis+" + url if url.startswith("unix://") else url
 
 
 def _limiter_key() -> str:
-    from flask import request
     return request.remote_addr or "unknown"
 
 
 class RedisLimiter(Limiter):
     """Flask-Limiter counting on the app's Redis (``REDIS_URL``); the API's per-user
-    limits use it through ``dashboard.api_auth``."""
-
+    limits use it through ``dashboard.api.api_auth``."""
     def init_app(self, app) -> None:
         app.config.setdefault("RATELIMIT_STORAGE_URI", _limits_storage_uri(app))
         super().init_app(app)

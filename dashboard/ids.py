@@ -3,6 +3,8 @@ name a record, and PostgreSQL refuses to compare one ("integer out of range"), s
 requests are checked here before they reach a query."""
 from __future__ import annotations
 
+import re
+
 from werkzeug.routing import IntegerConverter
 
 #: the largest value of an INTEGER primary key
@@ -16,6 +18,11 @@ def parse_id(value: str | None) -> int | None:
         return None
     number = int(value)
     return number if 1 <= number <= MAX_ID else None
+
+
+def whole_number(value: str, digits: int) -> bool:
+    """ASCII digits only, at most ``digits`` of them (``str.isdigit`` also takes "²")."""
+    return re.fullmatch(rf"[0-9]{{1,{digits}}}", value) is not None
 
 
 class IdConverter(IntegerConverter):

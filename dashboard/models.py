@@ -7,7 +7,7 @@ checks, keyset pagination).
 from __future__ import annotations
 
 import secrets
-from datetime import datetime, timezone
+from datetime import datetime
 from decimal import Decimal
 
 from flask_login import UserMixin
@@ -16,12 +16,9 @@ from sqlalchemy import (Boolean, DateTime, ForeignKey, Index, Integer, Numeric, 
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from adapters import get_house
+from adapters.clock import utcnow
 from dashboard.extensions import db
-from dashboard.status import Status
-
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
 class User(UserMixin, db.Model):
@@ -77,7 +74,6 @@ class HouseAccount(db.Model):
 
     @property
     def adapter_class(self):
-        from adapters import get_house
         return get_house(self.adapter_key)
 
 
@@ -163,7 +159,8 @@ class Fulfillment(db.Model):
     reference: Mapped[str] = mapped_column(String(40), unique=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("order.id"), index=True)
     house_account_id: Mapped[int] = mapped_column(ForeignKey("house_account.id"))
-    status: Mapped[str] = mapped_column(String(20), default=Status.HOLD)
+    #: one of ``dashboard.status.Status``; set by the status rules, which create every record
+    status: Mapped[str] = mapped_column(String(20))
     #: earliest time dispatch may send it (hold delay, retry after a transient error)
     due_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     #: set while a dispatch run holds it; an old claim belongs to a dead worker

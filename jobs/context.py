@@ -3,23 +3,24 @@ from __future__ import annotations
 
 import logging
 
+from rq import get_current_job
 from rq.job import Job
+
+from dashboard.extensions import db
 
 _app = None
 
 
 def use_app(app) -> None:
-    """Run jobs in ``app`` (the worker command and tests set it; otherwise one is built
-    from the environment on the first job)."""
+    """Run jobs in ``app``: the ``flask worker`` command and the tests set it."""
     global _app
     _app = app
 
 
 def get_app():
-    global _app
     if _app is None:
-        from dashboard import create_app
-        _app = create_app()
+        raise RuntimeError("No app to run jobs in: start workers with `flask worker` (it "
+                           "calls jobs.context.use_app), not with `rq worker`.")
     return _app
 
 
@@ -32,7 +33,6 @@ class FlaskJob(Job):
             try:
                 return super().perform()
             finally:
-                from dashboard.extensions import db
                 db.session.remove()
 
 
@@ -40,7 +40,6 @@ class JobIdFilter(logging.Filter):
     """Adds ``job_id`` to every log record (``-`` outside a job)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        from rq import get_current_job
         job = get_current_job()
         record.job_id = job.id if job else "-"
         return True

@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import Callable
 
 import redis
 from rq_scheduler import Scheduler
 
+from jobs.dispatch import hourly_dispatch
 from jobs.shutdown import Shutdown
+from jobs.tracking import check_tracking
 
 log = logging.getLogger(__name__)
 
@@ -26,14 +29,19 @@ PREFIX = "periodic-"
 class Periodic:
     id: str
     cron: str
-    func: str
+    func: Callable
     description: str
+
+    @property
+    def func_name(self) -> str:
+        """The dotted name RQ stores for ``func``."""
+        return f"{self.func.__module__}.{self.func.__qualname__}"
 
 
 SCHEDULES = (
-    Periodic(PREFIX + "dispatch-hourly", "15 * * * *", "jobs.dispatch.hourly_dispatch",
+    Periodic(PREFIX + "dispatch-hourly", "15 * * * *", hourly_dispatch,
              "Send held fulfillments to their houses (every hour at :15)."),
-    Periodic(PREFIX + "tracking", "*/15 * * * *", "jobs.tracking.check_tracking",
+    Periodic(PREFIX + "tracking", "*/15 * * * *", check_tracking,
              "Ask houses for tracking and carriers for progress (every 15 minutes)."),
 )
 
@@ -45,7 +53,7 @@ def register(scheduler, queue_name: str, schedules=SCHEDULES) -> dict[str, str]:
     for entry in schedules:
         job = existing.pop(entry.id, None)
         if job is not None and job.meta.get("cron_string") == entry.cron \
-                and job.func_name == entry.func and job.origin == queue_name:
+                and job.func_name == entry.func_name and job.origin == queue_name:
             done[entry.id] = "unchanged"
             continue
         if job is not None:

@@ -14,7 +14,18 @@ then calls ``install(app, house)``. Control hooks (JSON in, JSON out, never rate
 - ``POST /_control/stock`` ``{"SKU": quantity, ...}``: set what the warehouse holds;
 - ``POST /_control/ship`` ``{"key": ..., "packages": [{"tracking_number", "carrier",
   "service", ...}]}`` and ``POST /_control/deliver`` ``{"key", "tracking_number"}``;
-- ``GET /_control/creations``: ``{key: number of orders created under it}``.
+- ``GET /_control/creations``: ``{key: number of orders created under it}``;
+- ``POST /_control/processing`` ``{"delay": seconds}``: how long after an order arrives the
+  warehouse looks at it (houses that hold bad orders: ``process``); 0, the default, means at
+  the next read; ``POST /_control/process`` ``{"key"}``: look at it now;
+- ``GET /_control/contract-violations``: the answers this simulator gave that broke its house's
+  document (see below).
+
+A house with a ``contract`` (``simulators.contract.Contract``) has every API request checked
+against its house's document after auth and the rate limit: a request the document rejects gets
+the house's own error (``contract_error``). Every answer to a checked request is checked too; one
+the document rejects is recorded, logged and replaced by a 500 naming the violation, and
+``serve()``'s ``stop`` raises ``ContractViolation`` for it, so the test that caused it fails.
 """
 from __future__ import annotations
 
@@ -33,6 +44,8 @@ from typing import Any, Callable
 from flask import Blueprint, Flask, Response, g, jsonify, request
 from werkzeug.serving import WSGIRequestHandler, make_server
 
+from simulators.contract import Contract, ContractViolation
+
 #: what a simulated warehouse stocks unless told otherwise: SKU -> units on hand
 DEFAULT_PRODUCTS = {"WIDGET-1": 500, "GADGET-2": 200, "SOLDOUT-1": 0}
 
@@ -49,6 +62,7 @@ log = logging.getLogger(__name__)
 
 
 def utcnow() -> datetime:
+    """Now, timezone-aware in UTC: the simulators write their houses' timestamps from it."""
     return datetime.now(timezone.utc)
 
 
@@ -182,6 +196,9 @@ class SimulatedHouse(ABC):
     ``install`` stores as ``app.extensions["house"]``.
     """
 
+    #: the house's own API document; None: traffic is not checked
+    contract: Contract | None = None
+
     def __init__(self, *, rate_limit: int, rate_window: float, rate_limited: bool = True,
                  sliding_window: bool = False, products: dict[str, int] | None = None,
                  clock: Callable[[], float] = time.monotonic):
@@ -195,6 +212,13 @@ class SimulatedHouse(ABC):
         self.products = dict(self._initial_products)
         #: our key -> how many orders were created under it (updates do not count)
         self.creations: Counter[str] = Counter()
+        #: answers that broke the house's document (kept across ``reset``, reported by ``stop``)
+        self.contract_violations: list[str] = []
+        self.clock = clock
+        #: seconds after its arrival the warehouse looks at an order (``process``)
+        self.process_delay = 0.0
+        #: our key -> house clock time the warehouse looks at that order
+        self.due: dict[str, float] = {}
 
     def reset(self) -> None:
         with self.lock:
@@ -202,6 +226,8 @@ class SimulatedHouse(ABC):
             self.creations.clear()
             self.faults.clear()
             self.limiter.reset()
+            self.due.clear()
+            self.process_delay = 0.0
 
     def stock_problem(self, sku: str, quantity: int) -> str | None:
         """"unknown" for a SKU the warehouse does not carry, "stock" when it holds fewer
@@ -240,6 +266,35 @@ class SimulatedHouse(ABC):
         """Record delivery of one package, where the house reports deliveries."""
         raise ValueError("This house reports no deliveries; carriers do.")
 
+    def schedule(self, key: str) -> None:
+        """Have the warehouse look at the order under ``key`` once ``process_delay`` passed."""
+        self.due[key] = self.clock() + self.process_delay
+
+    def process_due(self) -> None:
+        """The warehouse looks at every order whose time has come (call before a read)."""
+        now = self.clock()
+        for key, due in list(self.due.items()):
+            if due <= now:
+                self.process(key)
+
+    def process(self, key: str) -> dict[str, Any]:
+        """The warehouse looks at the order under ``key``: it goes on, or is held the way the
+        house holds a bad order. Returns what the house's webhook for that change carries."""
+        raise ValueError("This house does not hold orders.")
+
+    def contract_path(self, req) -> str | None:
+        """The path of ``req`` as the house's document spells it, or None for a request
+        the document does not describe (checked by the house module's own code)."""
+        return req.path
+
+    def contract_query(self, req):
+        """The query of ``req`` as the document spells its names."""
+        return req.args
+
+    def contract_error(self, problems: list[str]) -> Response:
+        """The house's own answer to a request its document rejects."""
+        return json_error(400, {"errors": problems})
+
 
 def json_error(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
     response = jsonify(body)
@@ -270,6 +325,16 @@ def install(app: Flask, house: SimulatedHouse) -> Flask:
         g.rate = decision = house.limiter.hit(caller)
         if not decision.allowed:
             return house.too_many_requests(decision)
+        path = house.contract_path(request) if house.contract is not None else None
+        if path is not None:
+            headers = dict(request.headers)
+            headers.update(request.environ.get(UNDERSCORE_HEADERS, {}))
+            problems = house.contract.request_problems(
+                request.method, path, query=house.contract_query(request), headers=headers,
+                body=request.get_data(cache=True), content_type=request.content_type)
+            if problems:
+                return house.contract_error(problems)
+            g.contract_path = path  # the answer to a conforming request is checked too
         return None
 
     @app.after_request
@@ -277,6 +342,17 @@ def install(app: Flask, house: SimulatedHouse) -> Flask:
         decision = g.get("rate")
         if decision is not None and house.limiter.enabled:  # no limit, no limit headers
             response.headers.update(house.rate_headers(decision))
+        path = g.get("contract_path")
+        if path is not None and not response.is_streamed:
+            try:
+                house.contract.check_response(
+                    request.method, path, response.status_code, response.get_data(),
+                    query=house.contract_query(request), headers=dict(response.headers),
+                    content_type=response.content_type or "application/json")
+            except ContractViolation as violation:
+                log.error("%s", violation)
+                house.contract_violations.append(str(violation))
+                response = json_error(500, {"contract_violation": str(violation)})
         fault = g.get("fault")
         if fault and fault.mode == "timeout_after_accept":
             time.sleep(fault.delay)
@@ -336,10 +412,24 @@ def _control_blueprint(house: SimulatedHouse) -> Blueprint:
         with house.lock:
             return house.deliver(body["key"], body["tracking_number"])
 
+    @bp.post("/processing")
+    def processing():
+        house.process_delay = float(request.get_json(force=True).get("delay", 0))
+        return {"delay": house.process_delay}
+
+    @bp.post("/process")
+    def process():
+        with house.lock:
+            return house.process(request.get_json(force=True)["key"])
+
     @bp.get("/creations")
     def creations():
         with house.lock:
             return dict(house.creations)
+
+    @bp.get("/contract-violations")
+    def contract_violations():
+        return {"violations": list(house.contract_violations)}
 
     @bp.get("/stats")
     def stats():
@@ -372,7 +462,8 @@ class _QuietRequestHandler(_RequestHandler):
 def serve(app, port: int = 0) -> tuple[str, Callable[[], None]]:
     """Serve ``app`` over real HTTP on 127.0.0.1 in a background thread.
 
-    Returns the base URL and a ``stop`` function. Port 0 picks a free port.
+    Returns the base URL and a ``stop`` function. Port 0 picks a free port. ``stop`` raises
+    ``ContractViolation`` if the simulator gave answers its house's document rejects.
     """
     server = make_server("127.0.0.1", port, app, threaded=True,
                          request_handler=_QuietRequestHandler)
@@ -386,6 +477,9 @@ def serve(app, port: int = 0) -> tuple[str, Callable[[], None]]:
         server.shutdown()
         server.server_close()
         thread.join()
+        house = getattr(app, "extensions", {}).get("house")
+        if house is not None and house.contract_violations:
+            raise ContractViolation("\n\n".join(house.contract_violations))
 
     return f"http://127.0.0.1:{server.server_port}", stop
 

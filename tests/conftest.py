@@ -41,7 +41,7 @@ def _no_outbound_network(monkeypatch):
 def _migrate(url: str, instance: Path) -> None:
     from flask_migrate import upgrade
 
-    from dashboard import create_app
+    from dashboard.app import create_app
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "INSTANCE_DIR": str(instance),
                       "TESTING": True, **TEST_KEYS})
     with app.app_context():
@@ -127,7 +127,7 @@ def clock():
 
 @pytest.fixture
 def app(database_url, redis_url, redis_conn, tmp_path, clock, monkeypatch):
-    from dashboard import create_app
+    from dashboard.app import create_app
     from jobs.context import use_app
     monkeypatch.setenv("SANDBOX_HOUSE_PATH", str(tmp_path / "sandbox-house.sqlite"))
     app = create_app({
@@ -230,7 +230,7 @@ def product(app):
 @pytest.fixture
 def place(app):
     """Place an order through the service (products: list of (product_id, qty))."""
-    from dashboard import order_entry
+    from dashboard.services import order_entry
 
     def make(products, **customer):
         with app.app_context():

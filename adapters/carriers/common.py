@@ -11,27 +11,22 @@ before. karrio refreshes a token shortly before the expiry the carrier announced
 that drops a token earlier answers 401, and the tracker then forgets the token, fetches a new
 one and asks once more.
 
-karrio gives its HTTP calls no timeout and drops the response headers, so karrio's ``urlopen``
-is replaced (once, at import) by ``_urlopen``: it applies the timeout of the tracker making the
-call, so a carrier that hangs cannot hold a check forever, and it notes the ``Retry-After`` of
-a 429, so a carrier's rate limit pauses us for as long as the carrier asks.
+karrio gives its HTTP calls no timeout and drops the response headers; each fetch therefore
+hands karrio a ``CallWatch`` (``adapters.carriers.karrio_http``, where the one patch and its
+reason live) that applies the tracker's timeout, so a carrier that hangs cannot hold a check
+forever, and notes the ``Retry-After`` of a 429, so a carrier's rate limit pauses us for as
+long as the carrier asks.
 """
 from __future__ import annotations
 
 import hashlib
-from abc import abstractmethod
 import re
 import threading
-import urllib.request
-from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import datetime, timezone
-from email.utils import parsedate_to_datetime
-from typing import Callable, ClassVar, Iterator, Sequence
-from urllib.error import HTTPError, URLError
+from abc import abstractmethod
+from datetime import datetime
+from typing import Callable, ClassVar, Sequence
 
 import attr
-import karrio.core.utils.helpers as karrio_http
 import karrio.lib as karrio_lib
 import karrio.sdk as karrio
 from karrio.core.models import Message, TrackingDetails, TrackingRequest
@@ -41,10 +36,9 @@ from adapters.base import (
     CarrierEvent,
     CarrierStatus,
     CarrierTracker,
-    CredentialField,
     FailureReason,
-    url_validator,
 )
+from adapters.carriers.karrio_http import DEFAULT_TIMEOUT, CallWatch
 
 #: karrio's normalised tracking statuses, as our records see them
 KARRIO_STATUSES: dict[str, CarrierStatus] = {
@@ -69,92 +63,6 @@ _URLOPEN = re.compile(r"^<urlopen error (?:\[Errno -?\d+\] )?(.*)>$")
 #: one token cache per connection key, for the life of the process
 _caches: dict[str, karrio_lib.Cache] = {}
 _caches_lock = threading.Lock()
-
-#: seconds a carrier may take to answer one request, unless the tracker is given another
-DEFAULT_TIMEOUT = 20.0
-#: how long to wait after a 429 that names no Retry-After
-DEFAULT_RETRY_AFTER = 60.0
-
-
-@dataclass
-class _Exchange:
-    """What one tracker's karrio calls share with the HTTP layer karrio hides."""
-
-    timeout: float
-    #: seconds the carrier asked us to wait, when it answered 429
-    retry_after: float | None = None
-    #: whether a request got no answer within the timeout
-    timed_out: bool = False
-    #: trackers currently calling this server (karrio calls some carriers from its own threads,
-    #: so the exchange is found by the server the request goes to)
-    users: int = 0
-
-
-#: server URL -> the exchange of the trackers calling it now
-_exchanges: dict[str, _Exchange] = {}
-_exchanges_lock = threading.Lock()
-
-
-@contextmanager
-def _exchange(server: str, timeout: float) -> Iterator[_Exchange]:
-    with _exchanges_lock:
-        exchange = _exchanges.setdefault(server, _Exchange(timeout))
-        exchange.users += 1
-    try:
-        yield exchange
-    finally:
-        with _exchanges_lock:
-            exchange.users -= 1
-            if not exchange.users:
-                del _exchanges[server]
-
-
-def _exchange_for(url: str) -> _Exchange | None:
-    with _exchanges_lock:
-        return next((e for server, e in _exchanges.items() if url.startswith(server)), None)
-
-
-def _urlopen(request, *args, timeout=None, **kwargs):
-    """karrio's ``urlopen`` with the calling tracker's timeout and a note of a 429's wait."""
-    exchange = _exchange_for(getattr(request, "full_url", str(request)))
-    if timeout is None:
-        timeout = exchange.timeout if exchange else DEFAULT_TIMEOUT
-    try:
-        # karrio builds the request on the account's http(s) base URL (url_validator)
-        return urllib.request.urlopen(request, *args, timeout=timeout, **kwargs)  # noqa: S310
-    except HTTPError as error:
-        if error.code == 429 and exchange is not None:
-            exchange.retry_after = _seconds(error.headers.get("Retry-After"))
-        raise
-    except (TimeoutError, URLError) as error:
-        if exchange is not None and (isinstance(error, TimeoutError)
-                                     or isinstance(error.reason, TimeoutError)):
-            exchange.timed_out = True
-        raise
-
-
-karrio_http.urlopen = _urlopen
-
-
-def _seconds(retry_after: str | None) -> float:
-    """A Retry-After header (seconds or an HTTP date) as seconds from now."""
-    value = (retry_after or "").strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        then = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return DEFAULT_RETRY_AFTER
-    if then.tzinfo is None:
-        then = then.replace(tzinfo=timezone.utc)
-    return max(1.0, (then - datetime.now(timezone.utc)).total_seconds())
-
-
-def base_url_field(default: str) -> CredentialField:
-    """The advanced setting that points a tracker at another server (a sandbox, a proxy)."""
-    return CredentialField(
-        "base_url", "API base URL", required=False, advanced=True, validator=url_validator,
-        help=f"Leave empty to use the carrier's production API ({default}).")
 
 
 def with_base_url(settings_class: type) -> type:
@@ -242,15 +150,16 @@ class KarrioTracker(CarrierTracker):
         """karrio's answer for ``numbers``. Raises a transient ``AdapterError`` when the carrier
         answered 429 (with the wait it asked for) or did not answer within the timeout."""
         settings = self.settings_class(**self.karrio_settings(), base_url=self._server())
-        gateway = karrio.gateway[self.karrio_carrier].create(settings, cache=self._cache())
-        with _exchange(settings.server_url.rstrip("/"), self.timeout) as exchange:
-            details, messages = (karrio.Tracking.fetch(
-                TrackingRequest(tracking_numbers=list(numbers))).from_(gateway).parse())
-        if exchange.retry_after is not None:
+        watch = CallWatch(self.timeout)
+        gateway = karrio.gateway[self.karrio_carrier].create(settings, tracer=watch,
+                                                             cache=self._cache())
+        details, messages = (karrio.Tracking.fetch(
+            TrackingRequest(tracking_numbers=list(numbers))).from_(gateway).parse())
+        if watch.retry_after is not None:
             raise AdapterError(
                 f"{self.name} is limiting our tracking requests (HTTP 429); asking again in "
-                f"{exchange.retry_after:.0f} s.", retry_after=exchange.retry_after)
-        if exchange.timed_out:
+                f"{watch.retry_after:.0f} s.", retry_after=watch.retry_after)
+        if watch.timed_out:
             raise AdapterError(f"{self.name} did not answer within {self.timeout:g} s.")
         return details or [], messages or []
 
@@ -336,6 +245,6 @@ def _when(timestamp: str | None) -> datetime | None:
     if not timestamp:
         return None
     try:
-        return datetime.fromisoformat(timestamp.replace("Z", "+00:00")).replace(tzinfo=None)
+        return datetime.fromisoformat(timestamp).replace(tzinfo=None)
     except ValueError:
         return None

@@ -6,8 +6,8 @@ from __future__ import annotations
 from karrio.core.models import TrackingDetails
 from karrio.mappers.dhl_express.settings import Settings as DHLSettings
 
-from adapters.base import CarrierStatus, CredentialField, FieldKind
-from adapters.carriers.common import KarrioTracker, base_url_field, with_base_url
+from adapters.base import CarrierStatus, CredentialField, FieldKind, base_url_field
+from adapters.carriers.common import KarrioTracker, with_base_url
 
 
 class DHLExpressTracker(KarrioTracker):

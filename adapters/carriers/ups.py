@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from karrio.mappers.ups.settings import Settings as UPSSettings
 
-from adapters.base import CredentialField, FieldKind
-from adapters.carriers.common import KarrioTracker, base_url_field, with_base_url
+from adapters.base import CredentialField, FieldKind, base_url_field
+from adapters.carriers.common import KarrioTracker, with_base_url
 
 
 class UPSTracker(KarrioTracker):

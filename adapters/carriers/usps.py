@@ -11,8 +11,8 @@ from __future__ import annotations
 from karrio.core.models import TrackingDetails
 from karrio.mappers.usps.settings import Settings as USPSSettings
 
-from adapters.base import CarrierStatus, CredentialField, FieldKind
-from adapters.carriers.common import KarrioTracker, base_url_field, with_base_url
+from adapters.base import CarrierStatus, CredentialField, FieldKind, base_url_field
+from adapters.carriers.common import KarrioTracker, with_base_url
 
 #: USPS event codes for a label whose item USPS has not received yet
 PRE_TRANSIT_EVENTS = frozenset({"GX", "MA"})

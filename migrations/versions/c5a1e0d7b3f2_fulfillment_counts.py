@@ -7,8 +7,8 @@ Create Date: 2026-11-29 02:00:00
 The board's counts per status × account come from ``fulfillment_count``, a ledger of
 signed counts that triggers on ``fulfillment`` append to in the same transaction as every
 insert, delete, and change of status or account (whoever writes it: the status rules,
-order entry, imports, a bulk COPY). ``dashboard.status_counts`` sums it and folds it back
-to one row per key now and then. PostgreSQL: statement-level triggers over transition
+order entry, imports, a bulk COPY). ``dashboard.services.status_counts`` sums it and folds
+it back to one row per key now and then. PostgreSQL: statement-level triggers over transition
 tables (one aggregated insert per statement); SQLite: row-level triggers.
 """
 import sqlalchemy as sa

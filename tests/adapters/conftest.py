@@ -15,7 +15,7 @@ from typing import Any, Callable
 import pytest
 import requests
 
-from adapters.base import Address, HouseAdapter, OrderLine, OrderPayload
+from adapters.base import Address, FailureReason, HouseAdapter, OrderLine, OrderPayload
 from adapters.shipbob import ShipBobHouse
 from adapters.shipmonk import ShipMonkHouse
 from adapters.shipstation import ShipStationHouse
@@ -42,6 +42,12 @@ class HouseCase:
     expected_tracking: frozenset[str] = field(default_factory=frozenset)
     #: whether the house reports deliveries itself
     reports_delivery: bool = False
+    #: the case's name in test ids (default: the adapter's key)
+    label: str = ""
+    #: for a house that accepts a bad order and then holds or refuses it (houses.md, "What
+    #: real houses do with a bad order"): ``BAD_ORDERS`` id -> (reason, final) its tracking
+    #: reports once its warehouse has looked; empty: it refuses bad orders at create time
+    bad_order_problems: dict[str, tuple[FailureReason, bool]] = field(default_factory=dict)
 
 
 HOUSE_CASES = [
@@ -60,17 +66,27 @@ HOUSE_CASES = [
         ),
         expected_tracking=frozenset({"1Z999AA10000000001", "1Z999AA10000000002"}),
         reports_delivery=True,
+        bad_order_problems={"unknown-sku": (FailureReason.SKU, True),
+                            "sold-out": (FailureReason.STOCK, False),
+                            "short-stock": (FailureReason.STOCK, False),
+                            "bad-zip": (FailureReason.ADDRESS, True)},
     ),
-    HouseCase(
-        ShipBobHouse, shipbob.create_app, api_path="/1.0",
-        credentials={"token": "sb-personal-access-token", "channel_id": "401"},
-        bad_credentials={"token": "expired-token", "channel_id": "401"},
-        wrong_account={"token": "sb-personal-access-token", "channel_id": "402"},
+    *(HouseCase(
+        ShipBobHouse, shipbob.create_app, label=f"shipbob-{version}",
+        credentials={"token": "sb-personal-access-token", "channel_id": "401",
+                     "api_version": version},
+        bad_credentials={"token": "expired-token", "channel_id": "401", "api_version": version},
+        wrong_account={"token": "sb-personal-access-token", "channel_id": "402",
+                       "api_version": version},
         several_packages=({"tracking_number": "9400100000000000000001"},
                           {"tracking_number": "9400100000000000000002"}),
         expected_tracking=frozenset({"9400100000000000000001", "9400100000000000000002"}),
         reports_delivery=True,
-    ),
+        bad_order_problems={"unknown-sku": (FailureReason.SKU, True),
+                            "sold-out": (FailureReason.STOCK, False),
+                            "short-stock": (FailureReason.STOCK, False),
+                            "bad-zip": (FailureReason.ADDRESS, True)},
+    ) for version in ("2026-01", "1.0")),
     HouseCase(
         ShipMonkHouse, shipmonk.create_app,
         credentials={"api_key": "sm-api-key", "store_id": "7001"},
@@ -79,6 +95,10 @@ HOUSE_CASES = [
         several_packages=({"tracking_number": "1ZSM0000000000001"},
                           {"tracking_number": "1ZSM0000000000002"}),
         expected_tracking=frozenset({"1ZSM0000000000001", "1ZSM0000000000002"}),
+        bad_order_problems={"unknown-sku": (FailureReason.SKU, True),
+                            "sold-out": (FailureReason.STOCK, False),
+                            "short-stock": (FailureReason.STOCK, False),
+                            "bad-zip": (FailureReason.ADDRESS, True)},
     ),
 ]
 
@@ -132,7 +152,7 @@ def clock() -> FakeClock:
     return FakeClock()
 
 
-@pytest.fixture(params=HOUSE_CASES, ids=lambda case: case.adapter.key)
+@pytest.fixture(params=HOUSE_CASES, ids=lambda case: case.label or case.adapter.key)
 def house(request, clock):
     case: HouseCase = request.param
     app = case.create_app(clock=clock)

@@ -3,6 +3,8 @@ lenient simulator cannot make a lenient adapter look right."""
 from __future__ import annotations
 
 import base64
+import time
+from email.utils import parsedate_to_datetime
 
 import pytest
 import requests
@@ -41,9 +43,10 @@ def sb_order(reference: str = "F-1", **changes) -> dict:
 
 
 def sm_order(key: str = "F-1", **changes) -> dict:
-    order = {"store_id": "7001", "order_key": key, "order_number": "#1001",
-             "ordered_at": "2025-03-04T15:30:00", "status": "unfulfilled",
-             "ship_to": {"name": "Ada Lovelace", "address1": "100 N Racine Ave",
+    order = {"store_id": 7001, "order_key": key, "order_number": "#1001",
+             "ordered_at": "2025-03-04T15:30:00+00:00", "order_status": "unfulfilled",
+             "requested_shipping_service": "Ground",
+             "ship_to": {"name": "Ada Lovelace", "street1": "100 N Racine Ave",
                          "city": "Chicago", "state": "IL", "zip": "60607",
                          "country_code": "US"},
              "items": [{"sku": "WIDGET-1", "name": "Widget", "quantity": 1}]}
@@ -118,7 +121,7 @@ def test_does_reset_forget_orders_counters_and_faults(ss):
 def test_does_a_fault_last_exactly_its_count(sm):
     root, _ = sm
     requests.post(f"{root}/_control/fail", json={"mode": "error", "count": 2}, timeout=5)
-    statuses = [requests.get(f"{root}/orders", params={"storeId": "7001"}, headers=SM_HEADERS,
+    statuses = [requests.get(f"{root}/v1/integrations/orders-list", headers=SM_HEADERS,
                              timeout=5).status_code for _ in range(3)]
     assert statuses == [500, 500, 200]
 
@@ -214,21 +217,54 @@ def test_shipstation_keeps_shipped_and_cancelled_orders_unchanged(ss):
     assert house.creations["F-1"] == 1
 
 
-@pytest.mark.parametrize("change, words", [
-    ({"items": [{"sku": "NOPE", "name": "x", "quantity": 1}]}, "SKU 'NOPE'"),
-    ({"items": [{"sku": "SOLDOUT-1", "name": "x", "quantity": 1}]}, "Insufficient stock"),
+@pytest.mark.parametrize("change, status, words", [
+    ({"items": [{"sku": "NOPE", "name": "x", "quantity": 1}]}, "rejected_fulfillment",
+     "SKU 'NOPE'"),
+    ({"items": [{"sku": "SOLDOUT-1", "name": "x", "quantity": 1}]}, "on_hold",
+     "Insufficient stock"),
     ({"shipTo": {"name": "A", "street1": "1 Main St", "city": "Chicago", "state": "IL",
-                 "postalCode": "ABCDE", "country": "US"}}, "postal code 'ABCDE'"),
-    ({"advancedOptions": {"storeId": 42}}, "storeId 42"),
+                 "postalCode": "ABCDE", "country": "US"}}, "rejected_fulfillment",
+     "postal code 'ABCDE'"),
 ])
-def test_shipstation_results_carry_the_warehouse_refusal(ss, change, words):
-    root, house = ss
+def test_shipstation_takes_a_bad_order_and_its_warehouse_holds_or_refuses_it(
+        serve_app, clock, change, status, words):
+    app = shipstation.create_app(clock=clock, review_after=60)
+    root = serve_app(app)
     response = requests.post(f"{root}/orders/createorders", json=[ss_order(**change)],
                              auth=SS_AUTH, timeout=5).json()
-    assert response["hasErrors"]
     [result] = response["results"]
-    assert not result["success"] and result["orderId"] is None
-    assert words in result["errorMessage"]
+    assert not response["hasErrors"] and result["success"] and result["orderId"]
+    read = lambda: requests.get(f"{root}/orders/{result['orderId']}",  # noqa: E731
+                                auth=SS_AUTH, timeout=5).json()
+    assert read()["orderStatus"] == "awaiting_shipment"
+    clock.advance(61)  # the warehouse's turn comes on its own
+    order = read()
+    assert order["orderStatus"] == status and words in order["internalNotes"]
+
+
+def test_shipstation_review_hook_announces_refusals_as_fulfillment_rejected(ss):
+    root, house = ss
+    house.review_after = 3600
+    bad = ss_order("F-1", items=[{"sku": "NOPE", "name": "x", "quantity": 1}])
+    requests.post(f"{root}/orders/createorders", json=[bad, ss_order("F-2")], auth=SS_AUTH,
+                  timeout=5)
+    reviewed = requests.post(f"{root}/_control/review", timeout=5).json()
+    assert reviewed["refused"] == ["F-1"]
+    [hook] = reviewed["webhooks"]
+    assert hook["resource_type"] == "FULFILLMENT_REJECTED"
+    listed = requests.get(hook["resource_url"], auth=SS_AUTH, timeout=5).json()
+    assert [o["orderKey"] for o in listed["orders"]] == ["F-1"]
+    assert house.find_by_key("F-2")["orderStatus"] == "awaiting_shipment"
+
+
+def test_shipstation_refuses_an_unknown_store_at_once(ss):
+    root, house = ss
+    response = requests.post(f"{root}/orders/createorders",
+                             json=[ss_order(advancedOptions={"storeId": 42})], auth=SS_AUTH,
+                             timeout=5).json()
+    [result] = response["results"]
+    assert response["hasErrors"] and not result["success"] and result["orderId"] is None
+    assert "storeId 42" in result["errorMessage"]
     assert house.orders == {}
 
 
@@ -307,21 +343,73 @@ def test_shipbob_refuses_a_repeated_reference_on_the_same_channel_only(sb, serve
         assert response.status_code == 201
 
 
-@pytest.mark.parametrize("change, field", [
+@pytest.mark.parametrize("version", ["1.0", "2026-01"])
+@pytest.mark.parametrize("change, status, detail, named", [
     ({"products": [{"reference_id": "NOPE", "name": "x", "quantity": 1}]},
-     "Products[0].ReferenceId"),
+     "Exception", "ProductNotFound", "NOPE"),
     ({"products": [{"reference_id": "GADGET-2", "name": "x", "quantity": 201}]},
-     "Products[0].Quantity"),
+     "Exception", "OutOfStock", "GADGET-2"),
     ({"recipient": {"name": "A", "address": {"address1": "1 Main", "city": "Chicago",
                                              "country": "US", "zip_code": "00000"}}},
-     "Recipient.Address.ZipCode"),
-])
-def test_shipbob_refuses_what_its_warehouse_cannot_fill(sb, change, field):
+     "OnHold", "InvalidAddress", "00000"),
+], ids=["unknown-product", "short-stock", "bad-zip"])
+def test_shipbob_accepts_what_its_warehouse_cannot_fill_and_then_raises_it(
+        sb, version, change, status, detail, named):
     root, house = sb
-    response = requests.post(f"{root}/order", json=sb_order(**change), headers=SB_HEADERS,
-                             timeout=5)
-    assert response.status_code == 422 and list(response.json()) == [field]
+    root = root.removesuffix("/1.0")
+    requests.post(f"{root}/_control/processing", json={"delay": 60}, timeout=5)
+    created = requests.post(f"{root}/{version}/order", json=sb_order(**change),
+                            headers=SB_HEADERS, timeout=5)
+    assert created.status_code == 201 and created.json()["status"] == "Processing"
+    order_id = created.json()["id"]
+    raised = requests.post(f"{root}/_control/process", json={"key": "F-1"}, timeout=5).json()
+    assert raised["status"] == status and raised["status_details"][0]["name"] == detail
+    assert named in raised["status_details"][0]["description"]
+    [shipment] = requests.get(f"{root}/{version}/order/{order_id}/shipment",
+                              headers=SB_HEADERS, timeout=5).json()
+    assert shipment == raised
+
+
+def test_shipbob_2026_01_answers_a_request_its_document_refuses_with_a_field_map(sb):
+    root, house = sb
+    root = root.removesuffix("/1.0") + "/2026-01"
+    response = requests.post(f"{root}/order", json=sb_order(purchase_date="yesterday"),
+                             headers=SB_HEADERS, timeout=5)
+    assert response.status_code == 400 and "purchase_date" in response.json()
     assert house.orders == {}
+    listed = requests.get(f"{root}/order", params={"Limit": "many"}, headers=SB_HEADERS,
+                          timeout=5)
+    assert listed.status_code == 400 and "Limit" in listed.json()
+
+
+def test_shipbob_2026_01_reads_query_names_in_any_case(sb):
+    root, _ = sb
+    root = root.removesuffix("/1.0") + "/2026-01"
+    for reference in ("F-1", "F-2", "F-3"):
+        requests.post(f"{root}/order", json=sb_order(reference), headers=SB_HEADERS, timeout=5)
+    for name, limit in (("ReferenceIds", "Limit"), ("referenceids", "limit"),
+                        ("REFERENCEIDS", "LIMIT")):
+        listed = requests.get(f"{root}/order", params={name: "F-1,F-3", limit: "1"},
+                              headers=SB_HEADERS, timeout=5)
+        assert [o["reference_id"] for o in listed.json()] == ["F-1"]
+        assert "Page=2" in listed.headers["next-page"]
+
+
+def test_shipbob_2026_01_answers_full_models_and_cancels_with_a_colon(sb):
+    root, _ = sb
+    root = root.removesuffix("/1.0") + "/2026-01"
+    order = requests.post(f"{root}/order", json=sb_order(), headers=SB_HEADERS,
+                          timeout=5).json()
+    schemas = shipbob.CONTRACT.document["components"]["schemas"]
+    assert set(order) == set(schemas["Orders.OrderViewModel"]["properties"])
+    assert set(order["shipments"][0]) == set(schemas["Orders.ShipmentViewModel"]["properties"])
+    channels = requests.get(f"{root}/channel", headers=SB_HEADERS, timeout=5).json()
+    assert [c["id"] for c in channels["items"]] == [401, 402]
+    cancelled = requests.post(f"{root}/order/{order['id']}:cancel", headers=SB_HEADERS,
+                              timeout=5).json()
+    assert cancelled["status"] == "Success" and cancelled["order"]["status"] == "Cancelled"
+    assert requests.post(f"{root}/order/{order['id']}/cancel", headers=SB_HEADERS,
+                         timeout=5).status_code == 404
 
 
 def test_shipbob_rate_limit_slides_and_says_when_to_retry(sb, clock):
@@ -372,78 +460,149 @@ def test_shipbob_cancel_reports_shipments_that_already_left(sb):
 
 # ---------------------------------------------------------------- ShipMonk
 
+SM = "/v1/integrations"
+
+
+def sm_get(root: str, key: str, **params) -> requests.Response:
+    return requests.get(f"{root}{SM}/orders", params={"orderKey": key, **params},
+                        headers=SM_HEADERS, timeout=5)
+
 
 @pytest.mark.parametrize("headers", [{}, {"Api-Key": "nope"},
                                      {"Authorization": "Basic " + base64.b64encode(
                                          b"sm-api-key:").decode()}])
 def test_shipmonk_refuses_requests_without_its_api_key(sm, headers):
     root, _ = sm
-    response = requests.post(f"{root}/order", json=sm_order(), headers=headers, timeout=5)
-    assert response.status_code == 401 and response.json() == {"message": "Unauthenticated."}
+    response = requests.post(f"{root}{SM}/order", json=sm_order(), headers=headers, timeout=5)
+    assert response.status_code == 401 and response.json()["status"] == 401
 
 
-def test_shipmonk_upserts_on_store_and_order_key(sm, serve_app):
+def test_shipmonk_upserts_on_store_and_order_key_and_answers_order_sync_output(sm, serve_app):
     root, house = sm
-    created = requests.post(f"{root}/order", json=sm_order(), headers=SM_HEADERS, timeout=5)
-    updated = requests.post(f"{root}/order", json=sm_order(order_number="#1001-B"),
+    created = requests.post(f"{root}{SM}/order", json=sm_order(), headers=SM_HEADERS, timeout=5)
+    updated = requests.post(f"{root}{SM}/order", json=sm_order(order_number="#1001-B"),
                             headers=SM_HEADERS, timeout=5)
-    assert (created.status_code, updated.status_code) == (201, 200)
-    assert created.json()["order_id"] == updated.json()["order_id"]
+    assert (created.status_code, updated.status_code) == (200, 200)
+    assert set(created.json()) == {"message"}  # OrderSyncOutput: no order id
     assert house.creations["F-1"] == 1
-    listed = requests.get(f"{root}/orders", params={"storeId": "7001", "orderKey": "F-1"},
-                          headers=SM_HEADERS, timeout=5).json()["orders"]
-    assert [o["order_number"] for o in listed] == ["#1001-B"]
-    two_stores = serve_app(shipmonk.create_app(store_ids=("7001", "7002")))
-    for store in ("7001", "7002"):
-        response = requests.post(f"{two_stores}/order", json=sm_order(store_id=store),
+    read = sm_get(root, "F-1", storeId=7001).json()
+    assert read["status"] == 200 and read["data"]["order_number"] == "#1001-B"
+    assert read["data"]["ship_to"]["street1"] == "100 N Racine Ave"
+    two_stores = serve_app(shipmonk.create_app(store_ids=(7001, 7002)))
+    for store in (7001, 7002):
+        response = requests.post(f"{two_stores}{SM}/order", json=sm_order(store_id=store),
                                  headers=SM_HEADERS, timeout=5)
-        assert response.status_code == 201
+        assert response.status_code == 200
+    assert sorted(two_stores_house_keys(two_stores)) == ["F-1", "F-1"]
+
+
+def two_stores_house_keys(root: str) -> list[str]:
+    listed = requests.get(f"{root}{SM}/orders-list", headers=SM_HEADERS, timeout=5).json()
+    return [o["order_key"] for o in listed["data"]["orders"]]
+
+
+def test_shipmonk_answers_carry_every_property_of_the_order_model(sm):
+    root, _ = sm
+    requests.post(f"{root}{SM}/order", json=sm_order(), headers=SM_HEADERS, timeout=5)
+    order = sm_get(root, "F-1").json()["data"]
+    model = shipmonk.CONTRACT.document["components"]["schemas"][shipmonk.ORDER_MODEL]
+    assert set(order) == set(model["properties"])
+    assert order["shipped_at"] is None and order["packages"] == []
+
+
+def test_shipmonk_lists_orders_by_key(sm):
+    root, _ = sm
+    for key in ("F-1", "F-2", "F-3"):
+        requests.post(f"{root}{SM}/order", json=sm_order(key), headers=SM_HEADERS, timeout=5)
+    listed = requests.get(f"{root}{SM}/orders-list", params=[("orderKeys", "F-1"),
+                                                              ("orderKeys", "F-3")],
+                          headers=SM_HEADERS, timeout=5).json()
+    assert [o["order_key"] for o in listed["data"]["orders"]] == ["F-1", "F-3"]
 
 
 def test_shipmonk_refuses_changes_to_a_fulfilled_order(sm):
     root, house = sm
-    requests.post(f"{root}/order", json=sm_order(), headers=SM_HEADERS, timeout=5)
+    requests.post(f"{root}{SM}/order", json=sm_order(), headers=SM_HEADERS, timeout=5)
     requests.post(f"{root}/_control/ship", json={"key": "F-1", "packages": [
         {"tracking_number": "1Z1"}]}, timeout=5)
-    response = requests.post(f"{root}/order", json=sm_order(status="cancelled"),
+    response = requests.post(f"{root}{SM}/order", json=sm_order(order_status="cancelled"),
                              headers=SM_HEADERS, timeout=5)
-    assert response.status_code == 409 and "fulfilled" in response.json()["message"]
-    assert house.find("F-1")["order_status"] == "fulfilled"
+    assert response.status_code == 400 and "fulfilled" in response.json()["message"]
+    assert sm_get(root, "F-1").json()["data"]["order_status"] == "fulfilled"
 
 
 @pytest.mark.parametrize("change, field", [
-    ({"order_key": ""}, "order_key"),
-    ({"status": "shipped"}, "status"),
-    ({"ship_to": {"name": "A", "address1": "1 Main", "city": "Chicago", "zip": "60607"}},
-     "ship_to.country_code"),
-    ({"items": [{"sku": "WIDGET-1", "quantity": 0}]}, "items.0.quantity"),
-    ({"items": [{"sku": "NOPE", "quantity": 1}]}, "items.0.sku"),
-    ({"items": [{"sku": "SOLDOUT-1", "quantity": 1}]}, "items.0.quantity"),
-    ({"ship_to": {"name": "A", "address1": "1 Main", "city": "Chicago", "zip": "6060",
-                  "country_code": "US"}}, "ship_to.zip"),
+    ({"order_key": None}, "order_key"),
+    ({"order_status": "shipped"}, "order_status"),
+    ({"store_id": "7001"}, "store_id"),
+    ({"status": "unfulfilled", "order_status": None}, "order_status"),
+    ({"ship_to": "100 N Racine Ave, Chicago"}, "ship_to"),
+    ({"items": [{"sku": "WIDGET-1", "quantity": "one"}]}, "quantity"),
+    ({"ordered_at": "2025-03-04 15:30:00"}, "ordered_at"),
 ])
-def test_shipmonk_refuses_invalid_orders_with_field_errors(sm, change, field):
+def test_shipmonk_refuses_what_its_document_refuses(sm, change, field):
     root, house = sm
-    response = requests.post(f"{root}/order", json=sm_order(**change), headers=SM_HEADERS,
+    response = requests.post(f"{root}{SM}/order", json=sm_order(**change), headers=SM_HEADERS,
                              timeout=5)
-    assert response.status_code == 422 and field in response.json()["errors"]
+    assert response.status_code == 400 and field in response.json()["message"]
     assert house.orders == {}
+
+
+@pytest.mark.parametrize("change, flag, status", [
+    ({"items": [{"sku": "NOPE", "quantity": 1}]}, "item_mapping", "unable_to_submit"),
+    ({"items": [{"sku": "SOLDOUT-1", "quantity": 1}]}, None, "backorder"),
+    ({"ship_to": {"name": "A", "street1": "1 Main", "city": "Chicago", "zip": "6060",
+                  "country_code": "US"}}, "address", "unable_to_submit"),
+], ids=["unknown-sku", "no-stock", "bad-zip"])
+def test_shipmonk_accepts_a_bad_order_and_then_holds_it(sm, change, flag, status):
+    root, house = sm
+    requests.post(f"{root}/_control/processing", json={"delay": 60}, timeout=5)
+    response = requests.post(f"{root}{SM}/order", json=sm_order(**change), headers=SM_HEADERS,
+                             timeout=5)
+    assert response.status_code == 200
+    assert sm_get(root, "F-1").json()["data"]["processing_status"] == "queued_to_submit"
+    changed = requests.post(f"{root}/_control/process", json={"key": "F-1"}, timeout=5).json()
+    assert changed["processing_status"] == status
+    assert flag is None or changed["actions_required"][flag]
+    shipmonk.CONTRACT.check_webhook("orderStatusChange", changed)
+    assert sm_get(root, "F-1").json()["data"]["processing_status"] == status
+
+
+def test_shipmonk_processes_a_new_order_when_its_time_comes(sm, clock):
+    root, _ = sm
+    requests.post(f"{root}/_control/processing", json={"delay": 30}, timeout=5)
+    requests.post(f"{root}{SM}/order", json=sm_order(), headers=SM_HEADERS, timeout=5)
+    assert sm_get(root, "F-1").json()["data"]["processing_status"] == "queued_to_submit"
+    clock.advance(30)
+    assert sm_get(root, "F-1").json()["data"]["processing_status"] == "submitted"
+
+
+def test_shipmonk_notifications_follow_its_document(sm):
+    root, _ = sm
+    requests.post(f"{root}{SM}/order", json=sm_order(), headers=SM_HEADERS, timeout=5)
+    shipped = requests.post(f"{root}/_control/ship-notification", json={
+        "key": "F-1", "packages": [{"tracking_number": "1Z1", "service": "Ground"}]},
+        timeout=5).json()
+    notification = shipped["notification"]
+    shipmonk.CONTRACT.check_webhook("orderShipmentNotification", notification)
+    assert notification["service"] == "Ground" and "shipping_service" not in notification
+    assert notification["shipped_at"]["timezone"] == "UTC"
 
 
 def test_shipmonk_refuses_a_store_the_key_does_not_own(sm):
     root, _ = sm
-    response = requests.post(f"{root}/order", json=sm_order(store_id="7002"),
+    response = requests.post(f"{root}{SM}/order", json=sm_order(store_id=7002),
                              headers=SM_HEADERS, timeout=5)
     assert response.status_code == 404 and "7002" in response.json()["message"]
 
 
-def test_shipmonk_rate_limit_says_when_to_retry(sm, clock):
+def test_shipmonk_rate_limit_says_when_to_retry_with_an_http_date(sm, clock):
     root, _ = sm
     requests.post(f"{root}/_control/rate-limit", json={"limit": 1, "window": 60}, timeout=5)
-    params = {"storeId": "7001"}
-    ok = requests.get(f"{root}/orders", params=params, headers=SM_HEADERS, timeout=5)
-    assert ok.headers["X-RateLimit-Remaining"] == "0"
+    ok = sm_get(root, "F-1")
+    assert ok.status_code == 404
     clock.advance(10)
-    limited = requests.get(f"{root}/orders", params=params, headers=SM_HEADERS, timeout=5)
-    assert limited.status_code == 429 and limited.headers["Retry-After"] == "50"
-    assert limited.json() == {"message": "Too Many Attempts."}
+    limited = sm_get(root, "F-1")
+    assert limited.status_code == 429 and limited.json()["status"] == 429
+    wait = parsedate_to_datetime(limited.headers["Retry-After"]).timestamp() - time.time()
+    assert 49 <= wait <= 51

@@ -34,7 +34,7 @@ def test_bad_credentials_are_refused_alike_and_change_nothing(setup, call, snaps
 
 
 def test_an_unknown_login_costs_a_password_check_like_a_known_one(setup, call, monkeypatch):
-    from dashboard import api_auth
+    from dashboard.api import api_auth
     checked = []
     real = api_auth.check_password_hash
     monkeypatch.setattr(api_auth, "check_password_hash",
@@ -83,7 +83,7 @@ def test_a_forwarded_header_is_ignored_without_proxyfix(setup, app):
 
 
 def test_behind_one_proxy_the_forwarded_address_is_checked(setup, app):
-    from dashboard import create_app
+    from dashboard.app import create_app
     proxied = create_app({**app.config, "PROXY_COUNT": 1})
     client = proxied.test_client()
     body = {"loginId": "house-east", "password": API_PASSWORD, **DATES}
@@ -179,7 +179,7 @@ def test_nul_characters_are_refused_before_any_query(setup, call, snapshot):
 def test_a_verified_password_is_remembered_but_a_wrong_one_never(app, monkeypatch):
     """scrypt runs once for a pull house's repeated calls, every time for wrong
     passwords, and again after the password is rotated."""
-    from dashboard import api_auth
+    from dashboard.api import api_auth
     from dashboard.extensions import db
     from dashboard.models import ApiUser
     from werkzeug.security import generate_password_hash

@@ -34,7 +34,7 @@ def _sandbox_knows(fulfillment_reference: str, received_at) -> str:
 
 
 def _check_carriers(app):
-    from dashboard.tracking import check_carriers
+    from dashboard.services.tracking import check_carriers
     with app.app_context():
         return check_carriers()
 

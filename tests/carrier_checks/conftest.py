@@ -97,7 +97,7 @@ def shipped(app, house, place, clock):
     Shipment with one shipment per package, as the house check leaves it. Returns its id."""
     from adapters.base import Package, TrackingInfo
     from dashboard.extensions import db
-    from dashboard.tracking import record_packages
+    from dashboard.services.tracking import record_packages
 
     def make(*packages: Package) -> int:
         _, [fid] = place([(house, 1)])
@@ -116,7 +116,7 @@ def shipped(app, house, place, clock):
 def check(app):
     """Run the carrier check as the tracking job does; returns its summary."""
     def run():
-        from dashboard.tracking import check_carriers
+        from dashboard.services.tracking import check_carriers
         with app.app_context():
             return check_carriers()
     return run

@@ -130,7 +130,7 @@ def test_saving_lifts_a_pause(admin, app, clock):
 
 
 def test_deactivate_hands_tracking_to_the_house_and_activate_takes_it_back(admin, app):
-    from dashboard.carrier_accounts import tracker_for
+    from dashboard.services.carrier_accounts import tracker_for
     _connect(admin)
     response = admin.post("/admin/carriers/ups/toggle", form_page="/admin/carriers/ups")
     assert response.status_code == 302 and not _accounts(app)[0].active

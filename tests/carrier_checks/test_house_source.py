@@ -31,7 +31,7 @@ def shipped_by(app, place, clock):
     from adapters.base import TrackingInfo
     from dashboard.extensions import db
     from dashboard.models import Fulfillment
-    from dashboard.tracking import record_packages
+    from dashboard.services.tracking import record_packages
 
     def make(product_id: int, *packages: Package) -> int:
         _, [fid] = place([(product_id, 1)])

@@ -4,8 +4,6 @@ import logging
 import time
 from datetime import timedelta
 
-import pytest
-
 from adapters.base import Package
 
 UPS = ["1Z999AA10123456784", "1ZXF38300382722839", "1Z879E930346834440"]
@@ -83,7 +81,7 @@ def test_refused_credentials_pause_the_account_for_an_hour(
     """Wrong credentials: the account is left alone for an hour rather than refused at
     every check, the record is unchanged, and the log names the carrier, not the secret."""
     # alembic's fileConfig, run by the session's migration, disables loggers created before it
-    monkeypatch.setattr(logging.getLogger("dashboard.tracking"), "disabled", False)
+    monkeypatch.setattr(logging.getLogger("dashboard.services.tracking"), "disabled", False)
     usps = simulator("usps")
     account_id = carrier_account("usps", usps, client_secret="wrong-secret-value")
     fid = shipped(Package("9400109104250532908587", carrier="USPS"))
@@ -96,13 +94,3 @@ def test_refused_credentials_pause_the_account_for_an_hour(
     assert "USPS refused the tracking credentials" in caplog.text
     assert "wrong-secret-value" not in caplog.text
 
-
-@pytest.mark.parametrize(("header", "seconds"), [
-    ("120", 120.0),
-    ("Wed, 21 Oct 2015 07:28:00 GMT", 1.0),   # a date already past: ask again soon
-    ("soon", 60.0),                            # unreadable: a minute
-    (None, 60.0),
-])
-def test_retry_after_is_read_as_seconds_or_a_date(header, seconds):
-    from adapters.carriers.common import _seconds
-    assert _seconds(header) == seconds

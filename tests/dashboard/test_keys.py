@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from cryptography.fernet import Fernet
 
-from dashboard import create_app
+from dashboard.app import create_app
 from dashboard.keys import MissingKeys
 
 ROOT = Path(__file__).resolve().parents[2]

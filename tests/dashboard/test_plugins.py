@@ -159,7 +159,8 @@ def test_credentials_survive_key_rotation(app):
     """A new key put in front of the old one still reads old tokens."""
     from cryptography.fernet import Fernet
 
-    from dashboard import create_app, credentials
+    from dashboard import credentials
+    from dashboard.app import create_app
     old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
     first = create_app({**app.config, "CREDENTIAL_KEYS": old})
     with first.app_context():

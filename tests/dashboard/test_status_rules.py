@@ -114,7 +114,7 @@ def test_the_update_is_guarded_against_a_concurrent_writer(app, one_fulfillment)
             db.session.execute = real_execute
             other.close()
         db.session.commit()
-        assert result.moved == [] and result.refused == {one_fulfillment: "changed"}
+        assert result.moved == [] and result.refused == {one_fulfillment: status.CHANGED}
     current, events = _state(app, one_fulfillment)
     assert current == "cancelled"
     assert all(e[1] != "pending" for e in events)
@@ -133,7 +133,8 @@ def test_move_many_counts_moved_unchanged_and_refused(app, sandbox_account, prod
         db.session.commit()
     assert result.moved == [ids[0]]
     assert result.unchanged == [ids[1]]
-    assert result.refused == {ids[2]: "cancelled", 424242: "unknown"}
+    assert result.refused == {ids[2]: status.Refusal(status.Why.RULES, Status.CANCELLED),
+                              424242: status.UNKNOWN}
 
 
 class StatusMachine(RuleBasedStateMachine):

@@ -7,8 +7,8 @@ import os
 import signal
 import sys
 
-from dashboard import create_app
-from dashboard import dispatch as dispatching
+from dashboard.app import create_app
+from dashboard.services import dispatch as dispatching
 from dashboard.extensions import db
 
 POINT, K = sys.argv[1], int(sys.argv[2])

@@ -15,7 +15,7 @@ POINTS = ["before_claim_commit", "after_claim", "after_http", "before_outcome_co
 def test_killed_worker_recovers(app, shipstation, child, clock, point):
     """Is every record sent exactly once after a worker dies at this point?"""
     from dashboard.clock import utcnow
-    from dashboard.dispatch import dispatch
+    from dashboard.services.dispatch import dispatch
     ids = bulk_hold(app, shipstation.account, "WIDGET-1", RUN_SIZE, clock())
     # the victim dies in its third batch (or third claim), with work done before it
     result = child("tests/faults/crash_worker.py", point, "3")

@@ -25,7 +25,7 @@ def _drop_connection(db):
 
 @pytest.mark.parametrize("fault", ["failed commit", "dropped connection"])
 def test_database_fault_during_dispatch(app, shipstation, clock, monkeypatch, fault):
-    from dashboard import dispatch as dispatching
+    from dashboard.services import dispatch as dispatching
     from dashboard.extensions import db
     from dashboard.models import Fulfillment, FulfillmentEvent
     ids = bulk_hold(app, shipstation.account, "WIDGET-1", 1000, clock())

@@ -22,7 +22,7 @@ def _set_base_url(app, account_id, url):
 
 def _drain(app, clock, runs=50):
     """Dispatch runs, an hour apart on the clock, until nothing is held."""
-    from dashboard.dispatch import dispatch
+    from dashboard.services.dispatch import dispatch
     totals = {"runs": 0, "deferred": 0}
     with app.app_context():
         for _ in range(runs):
@@ -47,7 +47,7 @@ def _held(app):
 def test_house_down_for_a_whole_run(app, shipstation, clock):
     ids = bulk_hold(app, shipstation.account, "WIDGET-1", RUN_SIZE, clock())
     _set_base_url(app, shipstation.account, "http://127.0.0.1:9")  # nothing listens there
-    from dashboard.dispatch import dispatch
+    from dashboard.services.dispatch import dispatch
     with app.app_context():
         down = dispatch()
     during = census(app, ids, shipstation.state)
@@ -68,7 +68,7 @@ def test_slow_house_and_accept_then_timeout(app, shipstation, clock):
     blind resend."""
     app.config["HTTP_TIMEOUT"] = 0.5
     ids = bulk_hold(app, shipstation.account, "WIDGET-1", 500, clock())
-    from dashboard.dispatch import dispatch
+    from dashboard.services.dispatch import dispatch
     with app.app_context():
         shipstation.state.faults.arm(Fault("slow", count=1, delay=1.5))
         first = dispatch()
@@ -90,7 +90,7 @@ def test_slow_house_and_accept_then_timeout(app, shipstation, clock):
 def test_random_5xx_and_429(app, shipstation, clock):
     rng = random.Random(20261128)
     ids = bulk_hold(app, shipstation.account, "WIDGET-1", RUN_SIZE, clock())
-    from dashboard.dispatch import dispatch
+    from dashboard.services.dispatch import dispatch
     errors = 0
     with app.app_context():
         for _ in range(80):

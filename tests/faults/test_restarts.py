@@ -61,16 +61,17 @@ def test_redis_restart_mid_run(app, own_redis, shipstation, background, clock):
     background("-m", "flask", "worker")
     assert _wait_for(lambda: _schedule_ids(own_redis.conn(), queue_name) == EXPECTED)
     from jobs.context import FlaskJob
+    from jobs.dispatch import send_now
     for _ in range(3):
         Queue(queue_name, connection=own_redis.conn(), job_class=FlaskJob).enqueue(
-            "jobs.dispatch.send_now", kwargs={"account_id": shipstation.account})
+            send_now, kwargs={"account_id": shipstation.account})
     _wait_for(lambda: sum(shipstation.state.creations.values()) > 0, 10)
     own_redis.restart()  # queued jobs and schedules are gone with it
     assert _wait_for(lambda: _schedule_ids(own_redis.conn(), queue_name) == EXPECTED), \
         "the scheduler did not restore its schedules after Redis came back"
     # the hourly sweep (run here) picks up whatever the lost jobs left in Hold
     from dashboard.clock import utcnow
-    from dashboard.dispatch import dispatch
+    from dashboard.services.dispatch import dispatch
     time.sleep(2)
     clock.at = utcnow() + timedelta(seconds=app.config["CLAIM_LEASE_SECONDS"] + 1)
     with app.app_context():
@@ -107,10 +108,11 @@ def test_a_repeated_hourly_firing_sends_nothing_twice(app, own_redis, shipstatio
     from dashboard.extensions import db
     from dashboard.models import DispatchRun
     from jobs.context import FlaskJob
+    from jobs.dispatch import hourly_dispatch
     ids = bulk_hold(app, shipstation.account, "WIDGET-1", 2000, clock())
     queue = Queue(app.config["RQ_QUEUE"], connection=own_redis.conn(), job_class=FlaskJob)
     for _ in range(2):
-        queue.enqueue("jobs.dispatch.hourly_dispatch", "2026-11-28T10")
+        queue.enqueue(hourly_dispatch, "2026-11-28T10")
     workers = [background("-m", "flask", "worker", "--burst") for _ in range(2)]
     for w in workers:
         w.wait(timeout=120)

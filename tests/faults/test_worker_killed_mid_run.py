@@ -17,7 +17,7 @@ pytestmark = pytest.mark.slow
 
 def test_one_of_two_workers_killed_mid_run(app, shipstation, background, redis_conn, clock):
     from dashboard.clock import utcnow
-    from dashboard.dispatch import dispatch
+    from dashboard.services.dispatch import dispatch
     from jobs.context import FlaskJob
     shipstation.state.latency = 0.05  # a run long enough to die in
     ids = bulk_hold(app, shipstation.account, "WIDGET-1", RUN_SIZE, clock())

@@ -47,7 +47,7 @@ def house_account(app):
 def sent(app, product, place, house_account, simulator):
     """An order sent to a house's simulator through dispatch. ``sent("shipbob")`` returns
     a ``SentSetup`` with the simulator, the account and the Pending fulfillment."""
-    from dashboard.dispatch import dispatch
+    from dashboard.services.dispatch import dispatch
 
     def make(key: str, sim: Simulator | None = None, sku: str = "WIDGET-1",
              **account_changes) -> SentSetup:

@@ -15,13 +15,14 @@ CREDENTIALS = {
     "shipstation": {"api_key": "ss-api-key", "api_secret": "ss-api-secret",
                     "store_id": "310001"},
     "shipbob": {"token": "sb-personal-access-token", "channel_id": "401",
+                "api_version": "2026-01",
                 "webhook_secrets": "whsec_c2hpcGJvYi1vbGQtc2VjcmV0LWtleQ== "
                                    "whsec_c2hpcGJvYi1uZXctc2VjcmV0LWtleQ=="},
     "shipmonk": {"api_key": "sm-api-key", "store_id": "7001", "webhook_username": "crm-hooks",
                  "webhook_password": "monk-hooks-password-123"},
 }
 MODULES = {"shipstation": shipstation, "shipbob": shipbob, "shipmonk": shipmonk}
-API_PATHS = {"shipstation": "", "shipbob": "/1.0", "shipmonk": ""}
+API_PATHS = {"shipstation": "", "shipbob": "", "shipmonk": ""}
 
 
 @dataclass

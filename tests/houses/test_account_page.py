@@ -43,3 +43,34 @@ def test_is_the_webhook_url_kept_from_support_staff(support, house_account):
     _account_id, token = house_account("shipmonk", "http://127.0.0.1:9")
     response = support.get("/admin/plugins/shipmonk")
     assert response.status_code == 403 and token not in response.get_data(as_text=True)
+
+
+def _selected_version(page: str) -> str:
+    """The value of the selected option of the ShipBob API version field."""
+    select = re.search(r'<select[^>]*name="cred_api_version".*?</select>', page, re.S)
+    assert select, "no API version field"
+    [chosen] = [re.search(r'value="([^"]+)"', attrs).group(1)
+                for attrs in re.findall(r"<option([^>]*)>", select.group(0))
+                if "selected" in attrs]
+    return chosen
+
+
+def test_does_a_new_shipbob_account_default_to_the_current_api_version(admin):
+    page = admin.get("/admin/plugins/shipbob/activate").get_data(as_text=True)
+    assert _selected_version(page) == "2026-01"
+
+
+def test_does_a_shipbob_account_saved_before_the_version_setting_keep_1_0(app, admin,
+                                                                         house_account):
+    from dashboard import credentials
+    from dashboard.extensions import db
+    from dashboard.models import HouseAccount
+    old, _ = house_account("shipbob", "http://127.0.0.1:9", title="Old")
+    with app.app_context():
+        account = db.session.get(HouseAccount, old)
+        stored = credentials.decrypt(account.credentials_encrypted)
+        stored.pop("api_version")
+        account.credentials_encrypted = credentials.encrypt(stored)
+        db.session.commit()
+    page = admin.get(f"/admin/plugins/accounts/{old}/edit").get_data(as_text=True)
+    assert _selected_version(page) == "1.0"

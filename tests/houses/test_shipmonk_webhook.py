@@ -87,3 +87,36 @@ def test_is_a_notification_about_an_order_not_ours_refused(app, shipped):
     body = {**shipped.notification, "order_key": "FFNOTOURS", "order_id": 1, "shipment_id": 5}
     assert _post(app, shipped.token, body).status_code == 404
     assert counts(app) == before
+
+
+def test_does_a_notification_with_shipped_at_as_an_object_record_its_packages(app, sent):
+    setup = sent("shipmonk")
+    body = setup.sim.control("ship-notification", {"key": setup.reference,
+                                                   "packages": PACKAGES})["notification"]
+    assert isinstance(body["shipped_at"], dict)
+    assert _post(app, setup.token, body).status_code == 200
+    assert set(shipments(app, setup.fid)) == {p["tracking_number"] for p in PACKAGES}
+
+
+def test_is_a_status_change_to_a_hold_taken_once(app, sent):
+    setup = sent("shipmonk", sku="NOT-AT-SHIPMONK")
+    change = setup.sim.control("process", {"key": setup.reference})
+    assert change["actions_required"]["item_mapping"]
+    first = _post(app, setup.token, change)
+    assert first.status_code == 200, first.json
+    assert "item mapping" in first.json["outcome"] and "NOT-AT-SHIPMONK" in first.json["outcome"]
+    assert "NOT-AT-SHIPMONK" in timeline(app, setup.fid)[-1][-1]
+    before = counts(app)
+    again = _post(app, setup.token, change)
+    assert again.status_code == 200 and "Already applied" in again.json["outcome"]
+    assert counts(app) == before
+
+
+def test_is_a_status_change_without_news_acknowledged_and_nothing_changed(app, sent):
+    setup = sent("shipmonk")
+    change = setup.sim.control("process", {"key": setup.reference})
+    assert change["processing_status"] == "submitted"
+    before = counts(app)
+    response = _post(app, setup.token, change)
+    assert response.status_code == 200 and "nothing to change" in response.json["outcome"]
+    assert counts(app) == before and fulfillment(app, setup.fid).status == "pending"

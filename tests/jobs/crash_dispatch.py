@@ -6,8 +6,8 @@ import os
 import signal
 import sys
 
-from dashboard import create_app
-from dashboard import dispatch as dispatching
+from dashboard.app import create_app
+from dashboard.services import dispatch as dispatching
 
 point = sys.argv[1]
 app = create_app()
@@ -16,7 +16,7 @@ with app.app_context():
     print(f"claimed {len(claimed)}", flush=True)
     if point == "after_send":
         loaded = dispatching._payloads(list(claimed))
-        from dashboard.house_accounts import adapter_for
+        from dashboard.services.house_accounts import adapter_for
         from dashboard.models import HouseAccount
         from dashboard.extensions import db
         account = db.session.get(HouseAccount, next(iter(loaded.values()))[0])

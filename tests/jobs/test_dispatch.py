@@ -15,7 +15,7 @@ def _fulfillments(app):
 
 
 def _dispatch(app, **kw):
-    from dashboard.dispatch import dispatch
+    from dashboard.services.dispatch import dispatch
     with app.app_context():
         return dispatch(**kw)
 
@@ -181,7 +181,7 @@ def test_a_large_run_uses_few_statements(app, shop, place, clock):
         listener = lambda *a: statements.append(a[2])  # noqa: E731
         event.listen(db.engine, "before_cursor_execute", listener)
         try:
-            from dashboard.dispatch import dispatch
+            from dashboard.services.dispatch import dispatch
             summary = dispatch(chunk=500)
         finally:
             event.remove(db.engine, "before_cursor_execute", listener)

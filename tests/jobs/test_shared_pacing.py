@@ -8,7 +8,7 @@ import redis
 from rq import Queue
 from testkit import bulk_hold
 
-from dashboard.shared_pacing import RedisAllowance
+from dashboard.services.shared_pacing import RedisAllowance
 
 
 class Clock:

@@ -18,7 +18,7 @@ def _run(app):
 
 
 def test_an_order_lives_from_hold_to_delivered(app, sandbox_account, product, place, clock):
-    from dashboard.dispatch import dispatch
+    from dashboard.services.dispatch import dispatch
     account = sandbox_account(ship_after="120", scan_after="1800", deliver_after="3600")
     pid = product("LIFE-1", account_id=account)
     _, [fid] = place([(pid, 1)])
@@ -52,7 +52,7 @@ def test_checks_follow_only_what_is_moving(app, sandbox_account, product, place,
                                            monkeypatch):
     """Delivered packages are never asked about again; fresh ones are not asked early."""
     from adapters.sandbox import SandboxCarrier
-    from dashboard.dispatch import dispatch
+    from dashboard.services.dispatch import dispatch
     account = sandbox_account(ship_after="0", scan_after="0", deliver_after="0")
     pid = product("MOVE-1", account_id=account)
     for _ in range(3):
@@ -79,7 +79,7 @@ def test_checks_follow_only_what_is_moving(app, sandbox_account, product, place,
 
 def test_tracking_goes_stale_after_the_configured_days(app, sandbox_account, product, place,
                                                        clock):
-    from dashboard.dispatch import dispatch
+    from dashboard.services.dispatch import dispatch
     app.config["TRACKING_STALE_DAYS"] = 2
     account = sandbox_account(ship_after="0", scan_after="999999", deliver_after="999999")
     pid = product("STALE-1", account_id=account)
@@ -101,7 +101,7 @@ def test_a_house_that_ships_in_seconds_is_followed_in_seconds(app, redis_conn, s
     whole life in minutes; once nothing moves, no follow-up is asked for."""
     from rq_scheduler import Scheduler
 
-    from dashboard.queue import FOLLOW_UP_ID, follow_fast_houses
+    from jobs.tracking import FOLLOW_UP_ID, follow_fast_houses
     from jobs.dispatch import send_now
     account = sandbox_account(ship_after="10", scan_after="10", deliver_after="20")
     pid = product("FAST-1", account_id=account)

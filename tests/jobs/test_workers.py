@@ -25,7 +25,7 @@ def _drain(app, redis_conn):
 
 def _bulk_hold(app, account_id, pid, count, clock):
     """Insert ``count`` held fulfillments quickly (one order, many fulfillments)."""
-    from dashboard import order_entry
+    from dashboard.services import order_entry
     from dashboard.extensions import db
     from dashboard.models import Fulfillment
     with app.app_context():
@@ -52,7 +52,7 @@ def _bulk_hold(app, account_id, pid, count, clock):
 
 def test_send_now_job_runs_on_a_burst_worker(app, redis_conn, sandbox_account, product,
                                              place):
-    from dashboard.queue import enqueue_dispatch
+    from dashboard.services.queue import enqueue_dispatch
     account = sandbox_account()
     pid = product("Q-1", account_id=account)
     _, [fid] = place([(pid, 1)])
@@ -80,7 +80,7 @@ def test_send_at_once_accounts_queue_a_job_on_order_creation(app, redis_conn, sa
 
 def test_two_worker_processes_send_each_fulfillment_once(app, redis_conn, sandbox_account,
                                                          product, clock, spawn):
-    from dashboard.queue import enqueue_dispatch
+    from dashboard.services.queue import enqueue_dispatch
     account = sandbox_account()
     pid = product("TWO-1", account_id=account)
     _bulk_hold(app, account, pid, 300, clock)
@@ -112,7 +112,7 @@ def test_a_killed_worker_loses_nothing_and_sends_nothing_twice(app, sandbox_acco
     assert {s for s, _ in statuses.values()} == {"hold"}  # nothing lost, nothing moved
     expected = 1 if point == "after_send" else 0
     assert [sandbox.receipts(ref) for _, ref in statuses.values()] == [expected] * 120
-    from dashboard.dispatch import dispatch
+    from dashboard.services.dispatch import dispatch
     with app.app_context():
         assert dispatch().claimed == 0  # the dead worker's claim holds until its lease ends
         from datetime import timedelta

@@ -22,6 +22,7 @@ import requests
 sys.path[:0] = [str(Path(__file__).resolve().parents[2]), str(Path(__file__).resolve().parent)]
 
 import harness  # noqa: E402
+from jobs.dispatch import send_now  # noqa: E402
 
 QUICK = bool(os.environ.get("BENCH_QUICK"))
 RESULTS: list[dict] = []
@@ -78,7 +79,7 @@ def _our_run(base: str, count: int) -> tuple[float, int]:
         harness.load_fulfillments(conn, [account], count, status="hold")
     conn = redis.Redis.from_url(harness.redis_url())
     conn.flushdb()
-    Queue("fulfillment", connection=conn).enqueue("jobs.dispatch.send_now",
+    Queue("fulfillment", connection=conn).enqueue(send_now,
                                                   kwargs={"account_id": account},
                                                   job_timeout=7200)
     started = time.perf_counter()
@@ -146,7 +147,7 @@ def bench_ratelimit() -> None:
         conn = redis.Redis.from_url(harness.redis_url())
         conn.flushdb()
         Queue("fulfillment", connection=conn).enqueue(
-            "jobs.dispatch.send_now", kwargs={"account_id": account}, job_timeout=7200)
+            send_now, kwargs={"account_id": account}, job_timeout=7200)
         before = requests.get(f"{base}/_control/stats", timeout=10).json()
         started = time.perf_counter()
         with harness.process("-m", "flask", "worker", "--burst") as worker:
@@ -182,7 +183,8 @@ def bench_latency() -> None:
             conn.commit()
         import redis
         redis.Redis.from_url(harness.redis_url()).flushdb()
-        from dashboard import create_app, order_entry
+        from dashboard.app import create_app
+        from dashboard.services import order_entry
         app = create_app({"SQLALCHEMY_DATABASE_URI": harness.database_url().replace(
             "postgresql://", "postgresql+psycopg://"), "REDIS_URL": harness.redis_url(),
             "INSTANCE_DIR": harness.child_env()["INSTANCE_DIR"], **harness.KEYS})

@@ -71,7 +71,7 @@ def connect():
 def add_account(conn, adapter_key: str, title: str, credentials: dict, *,
                 send_immediately: bool = False) -> int:
     """An account row with credentials encrypted by the app's own code."""
-    from dashboard import create_app
+    from dashboard.app import create_app
     from dashboard import credentials as creds
     app = create_app({"SQLALCHEMY_DATABASE_URI": database_url().replace(
         "postgresql://", "postgresql+psycopg://"), "INSTANCE_DIR": child_env()["INSTANCE_DIR"],

@@ -135,7 +135,8 @@ def load(conn: psycopg.Connection, rows: int) -> None:
 
 
 def make_app(url: str, instance: Path):
-    from dashboard import create_app, redis_conn
+    from dashboard import redis_conn
+    from dashboard.app import create_app
     return create_app({"SQLALCHEMY_DATABASE_URI": url, "INSTANCE_DIR": str(instance),
                        **KEYS, "WTF_CSRF_ENABLED": False,
                        "API_RATE_LIMIT": "1000000 per minute",

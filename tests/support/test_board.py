@@ -89,10 +89,11 @@ def test_queue_health_shows_queued_and_failed_jobs_and_the_next_runs(app, suppor
     from rq.registry import FailedJobRegistry
     from rq_scheduler import Scheduler
 
+    from jobs.dispatch import send_now
     from jobs.schedule import register
     queue = Queue(app.config["RQ_QUEUE"], connection=redis_conn)
-    queue.enqueue("jobs.dispatch.send_now"), queue.enqueue("jobs.dispatch.send_now")
-    broken = Job.create("jobs.dispatch.send_now", connection=redis_conn)
+    queue.enqueue(send_now), queue.enqueue(send_now)
+    broken = Job.create(send_now, connection=redis_conn)
     broken.save()
     FailedJobRegistry(queue=queue).add(broken, ttl=600, exc_string="boom")
     register(Scheduler(queue_name=queue.name, connection=redis_conn), queue.name)
@@ -110,7 +111,7 @@ def test_board_says_queue_unreachable_when_redis_is_down(app, support, tmp_path)
 
 
 def test_last_dispatch_run_and_its_result(app, support, record):
-    from dashboard.dispatch import dispatch
+    from dashboard.services.dispatch import dispatch
     record("hold", postal_code="00000")
     with app.app_context():
         dispatch(run_key="hourly:2026-11-02T09")

@@ -56,7 +56,7 @@ def test_search_by_order_id_email_name_reference_and_tracking(app, support, reco
 
 def test_keyset_pages_do_not_repeat_or_skip(support, record, monkeypatch):
     ids = {record("hold")[1] for _ in range(7)}
-    from dashboard import fulfillments
+    from dashboard.support import fulfillments
     seen, query = [], ""
     original = fulfillments.keyset_page
     monkeypatch.setattr(fulfillments, "keyset_page",
@@ -73,7 +73,7 @@ def test_keyset_pages_do_not_repeat_or_skip(support, record, monkeypatch):
 
 def test_csv_export_streams_every_filtered_row_in_chunks(app, support, record, failed,
                                                          monkeypatch, statements):
-    from dashboard import fulfillments
+    from dashboard.support import fulfillments
     monkeypatch.setattr(fulfillments, "EXPORT_CHUNK", 3)
     failed_ids = {failed("address", "=HYPERLINK(\"http://evil\")")[1] for _ in range(7)}
     record("hold")
@@ -93,7 +93,7 @@ def test_csv_export_streams_every_filtered_row_in_chunks(app, support, record, f
 
 
 def test_csv_export_of_nothing_has_only_the_header(support, record):
-    from dashboard.fulfillments import EXPORT_HEADER
+    from dashboard.support.fulfillments import EXPORT_HEADER
     record("hold")
     body = support.get("/fulfillments/export.csv?status=returned").get_data(as_text=True)
     assert body.splitlines() == [",".join(EXPORT_HEADER)]

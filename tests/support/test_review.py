@@ -3,6 +3,7 @@ bulk resend and reship — each an event with the staff member's name, each refu
 cleanly when the status rules or the input say no."""
 import re
 
+import pytest
 from sqlalchemy import func, select
 
 FIXED = {"first_name": "Grace", "last_name": "Hopper", "email": "grace@example.com",
@@ -206,3 +207,18 @@ def test_review_pages_need_a_login(app, failed, get):
         assert response.status_code == 302 and "/login" in response.headers["Location"]
     assert client.post(f"/review/{fid}/resend").status_code in (302, 400)
     assert get(fid).status == "failed"
+
+
+@pytest.mark.parametrize(("target", "lands"), [
+    ("/review/?status=failed", "/review/?status=failed"),
+    ("//evil.example/x", None),
+    ("/\\evil.example/x", None),
+    ("javascript:alert(1)", None),
+    ("/x\r\nLocation: https://evil.example", None),
+])
+def test_does_a_resend_go_back_only_to_a_local_page(support, failed, target, lands):
+    _, fid = failed()
+    response = support.post(f"/review/{fid}/resend", {"next": target},
+                            form_page=f"/review/{fid}")
+    assert response.status_code == 302
+    assert response.headers["Location"] == (lands or f"/review/{fid}")

@@ -22,7 +22,7 @@ def test_rejected_address_is_fixed_resent_and_reaches_pending(app, live_server, 
                                                               make_user, sandbox_account,
                                                               product, place):
     SHOTS.mkdir(exist_ok=True)
-    from dashboard.dispatch import dispatch
+    from dashboard.services.dispatch import dispatch
     account = sandbox_account("Sandbox East")
     shoe = product("SHOE-TRAIL-42", account_id=account, name="Trail Running Shoe")
     order_id, [fid] = place([(shoe, 1)], postal_code="00000")

@@ -8,9 +8,9 @@ from sqlalchemy import delete, func, select, update
 from testkit import bulk_hold
 
 from dashboard import status as rules
-from dashboard import status_counts
 from dashboard.extensions import db
 from dashboard.models import Fulfillment, FulfillmentEvent, FulfillmentItem, OrderItem
+from dashboard.services import status_counts
 from dashboard.status import Status
 
 

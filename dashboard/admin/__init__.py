@@ -1,0 +1,1 @@
+"""Administration: API users and carrier accounts (admin-only pages)."""

@@ -1,0 +1,2 @@
+"""Fulfillment houses in the dashboard: plugin tiles, house accounts, SKU mappings and ship
+profiles."""

@@ -1,0 +1,1 @@
+"""Orders: the order page, order entry, and sending held orders now."""

@@ -1,0 +1,1 @@
+"""The product catalogue and each product's house."""

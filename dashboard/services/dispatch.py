@@ -1,0 +1,363 @@
+"""Sending held fulfillments to their houses.
+
+A run claims due Hold records in chunks with one atomic UPDATE (``FOR UPDATE SKIP LOCKED``
+on PostgreSQL; ``BEGIN IMMEDIATE`` on SQLite), commits the claim, and only then calls the
+house. Each house batch's outcomes are written in one transaction through the status
+rules. A claim that was never released (the worker died) or a send that timed out leaves
+the outcome unknown: before such a record is sent again, the house is asked for our key.
+Records stay Hold until a house accepts or rejects them; a house that is down, slow or
+rate-limiting only delays them.
+"""
+from __future__ import annotations
+
+import logging
+import uuid
+from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from sqlalchemy import and_, or_, select, text, update
+from flask import current_app
+from sqlalchemy.exc import IntegrityError
+
+from adapters import push_houses
+from adapters.base import (Accepted, Address, AdapterError, OrderLine, OrderPayload, Rejected,
+                           SentOrder, Transient)
+from dashboard import status as rules
+from dashboard.clock import now
+from dashboard.extensions import db
+from dashboard.services.house_accounts import adapter_for, sleeper
+from dashboard.models import (DispatchRun, Fulfillment, FulfillmentItem, HouseAccount, Order,
+                              Product, ShipProfile, SkuMapping)
+from dashboard.status import Status
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Summary:
+    claimed: int = 0
+    sent: int = 0
+    failed: int = 0
+    deferred: int = 0
+    skipped_run: bool = False
+    errors: list[str] = field(default_factory=list)
+
+
+def dispatch(*, run_key: str | None = None, account_id: int | None = None,
+             fulfillment_ids: list[int] | None = None, ignore_due: bool = False,
+             chunk: int | None = None) -> Summary:
+    """Send every due held fulfillment (or only those of one account, or the given ids).
+
+    :param run_key: a scheduled slot ("hourly:2026-11-28T20"); a second firing of the same
+        slot finds its record and sends nothing
+    """
+    summary = Summary()
+    run = None
+    if run_key:
+        run = DispatchRun(run_key=run_key, kind=run_key.split(":")[0], started_at=now())
+        db.session.add(run)
+        try:
+            db.session.commit()
+        except IntegrityError:
+            db.session.rollback()
+            summary.skipped_run = True
+            log.info("dispatch slot %s already ran; nothing to do", run_key)
+            return summary
+    token = uuid.uuid4().hex
+    size = chunk or current_app.config["DISPATCH_CHUNK"]
+    #: one client per account for the whole run, so it keeps pace with the house's limits
+    clients: dict[int, tuple] = {}
+    try:
+        while True:
+            claimed = claim(token, size, account_id=account_id, ids=fulfillment_ids,
+                            ignore_due=ignore_due)
+            if not claimed:
+                break
+            summary.claimed += len(claimed)
+            _send_claimed(claimed, token, summary, clients)
+            if fulfillment_ids is not None:
+                break
+    except Exception as exc:  # the run's record says it failed; the exception still propagates
+        summary.errors.append(str(exc))
+        raise
+    finally:
+        if run is not None:
+            db.session.rollback()
+            db.session.execute(update(DispatchRun).where(DispatchRun.id == run.id).values(
+                finished_at=now(), sent=summary.sent, failed=summary.failed,
+                deferred=summary.deferred, error="; ".join(summary.errors)[:2000]))
+            db.session.commit()
+    log.info("dispatch: claimed %d, sent %d, failed %d, deferred %d", summary.claimed,
+             summary.sent, summary.failed, summary.deferred)
+    return summary
+
+
+def claim(token: str, limit: int, *, account_id=None, ids=None, ignore_due=False
+          ) -> dict[int, bool]:
+    """Claim up to ``limit`` due Hold fulfillments for this run and commit the claim.
+
+    :return: claimed id -> whether its outcome is unknown (a previous claim was never
+        released, or a send may have reached the house) and must be looked up first
+    """
+    at = now()
+    lease = at - timedelta(seconds=current_app.config["CLAIM_LEASE_SECONDS"])
+    f, a = Fulfillment.__table__.c, HouseAccount.__table__.c
+    conditions = [
+        f.status == Status.HOLD.value,
+        or_(f.claimed_at.is_(None), f.claimed_at < lease),
+        a.active.is_(True),
+        or_(a.paused_until.is_(None), a.paused_until <= at),
+        a.adapter_key.in_(push_houses()),
+    ]
+    if not ignore_due:
+        conditions.append(f.due_at <= at)
+    if account_id is not None:
+        conditions.append(f.house_account_id == account_id)
+    if ids is not None:
+        conditions.append(f.id.in_(ids))
+    candidates = (select(f.id).select_from(Fulfillment.__table__.join(
+        HouseAccount.__table__, f.house_account_id == a.id))
+        .where(and_(*conditions)).order_by(f.due_at, f.id).limit(limit))
+    if db.engine.dialect.name == "postgresql":
+        candidates = candidates.with_for_update(of=Fulfillment.__table__, skip_locked=True)
+    stmt = (update(Fulfillment.__table__).where(f.id.in_(candidates.scalar_subquery()))
+            .values(claim_token=token, claimed_at=at, attempts=f.attempts + 1,
+                    outcome_unknown=or_(f.outcome_unknown, f.claimed_at.is_not(None)))
+            .returning(f.id, f.outcome_unknown))
+    rows = db.session.execute(stmt).all()
+    db.session.commit()
+    return {row[0]: bool(row[1]) for row in rows}
+
+
+def _payloads(ids: list[int]) -> dict[int, tuple[int, OrderPayload]]:
+    """What the houses need for ``ids``: id -> (account id, payload), in five queries
+    whatever the number of records.
+
+    Lines carry the house's SKU where the account maps it; the ship method and carrier are
+    the ship profile's (the first product's own profile, else the account's default)."""
+    f, o, i = Fulfillment.__table__.c, Order.__table__.c, FulfillmentItem.__table__.c
+    rows = db.session.execute(
+        select(f.id, f.reference, f.house_account_id, f.ship_method, f.carrier,
+               o.id.label("oid"), o.created_at, o.email, o.first_name, o.last_name, o.phone,
+               o.address1, o.address2, o.city, o.state, o.postal_code, o.country)
+        .join(Order.__table__, f.order_id == o.id).where(f.id.in_(ids))).all()
+    items = db.session.execute(select(i.fulfillment_id, i.product_id, i.sku, i.name,
+                                      i.quantity, i.price)
+                               .where(i.fulfillment_id.in_(ids)).order_by(i.id)).all()
+    accounts = {row.house_account_id for row in rows}
+    house_sku = {(m.house_account_id, m.product_sku): m.house_sku for m in db.session.execute(
+        select(SkuMapping.house_account_id, SkuMapping.product_sku, SkuMapping.house_sku)
+        .where(SkuMapping.house_account_id.in_(accounts),
+               SkuMapping.product_sku.in_({item.sku for item in items})))}
+    profiles = {p.id: p for p in db.session.execute(
+        select(ShipProfile.id, ShipProfile.house_account_id, ShipProfile.house_code,
+               ShipProfile.carrier, ShipProfile.is_default)
+        .where(ShipProfile.house_account_id.in_(accounts)))}
+    defaults = {p.house_account_id: p for p in profiles.values() if p.is_default}
+    product_profile = dict(db.session.execute(
+        select(Product.id, Product.ship_profile_id)
+        .where(Product.id.in_({item.product_id for item in items}),
+               Product.ship_profile_id.is_not(None))).all()) if profiles else {}
+    account_of = {row.id: row.house_account_id for row in rows}
+    lines: dict[int, list[OrderLine]] = defaultdict(list)
+    chosen: dict[int, object] = {}
+    for item in items:
+        account = account_of[item.fulfillment_id]
+        lines[item.fulfillment_id].append(OrderLine(
+            house_sku.get((account, item.sku), item.sku), item.name, item.quantity, item.price))
+        own = profiles.get(product_profile.get(item.product_id))
+        if item.fulfillment_id not in chosen and own is not None \
+                and own.house_account_id == account:
+            chosen[item.fulfillment_id] = own
+    result = {}
+    for row in rows:
+        profile = chosen.get(row.id) or defaults.get(row.house_account_id)
+        result[row.id] = (row.house_account_id, OrderPayload(
+            key=row.reference, order_number=f"{row.oid}-{row.id}", order_date=row.created_at,
+            customer_email=row.email,
+            ship_to=Address(name=f"{row.first_name} {row.last_name}", address1=row.address1,
+                            address2=row.address2, city=row.city, state=row.state,
+                            postal_code=row.postal_code, country=row.country, phone=row.phone,
+                            email=row.email),
+            lines=tuple(lines[row.id]),
+            ship_method=profile.house_code if profile else row.ship_method,
+            carrier=profile.carrier if profile else row.carrier))
+    return result
+
+
+def _send_claimed(claimed: dict[int, bool], token: str, summary: Summary,
+                  clients: dict[int, tuple]) -> None:
+    loaded = _payloads(list(claimed))
+    by_account: dict[int, list[int]] = defaultdict(list)
+    for fid, (account_id, _payload) in loaded.items():
+        by_account[account_id].append(fid)
+    missing = [account_id for account_id in by_account if account_id not in clients]
+    if missing:
+        clients.update({a.id: (adapter_for(a), a.title) for a in db.session.scalars(
+            select(HouseAccount).where(HouseAccount.id.in_(missing)))})
+    payloads = {fid: payload for fid, (_f, payload) in loaded.items()}
+    db.session.rollback()  # hold no transaction (no SQLite write lock) during HTTP calls
+    send = partial(_outcomes_waiting_out_rate_limits, payloads=payloads, claimed=claimed,
+                   limit=current_app.config["DISPATCH_MAX_INLINE_WAIT"], sleep=sleeper())
+    # one sender thread calls the house while this thread records the previous batch, so
+    # a run costs about max(house time, database time) rather than their sum
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="dispatch-send") as sender:
+        for account_id, fids in by_account.items():
+            adapter, title = clients[account_id]
+            size = max(1, adapter.batch_size)
+            batches = [fids[start:start + size] for start in range(0, len(fids), size)]
+            in_flight = sender.submit(send, adapter, batches[0])
+            for n, batch in enumerate(batches):
+                outcomes = in_flight.result()
+                following = batches[n + 1] if n + 1 < len(batches) else None
+                if following is not None:
+                    in_flight = sender.submit(send, adapter, following)
+                paused_for = _record(account_id, title, adapter, batch, outcomes, payloads,
+                                     token, summary)
+                if paused_for is None:
+                    continue
+                # rate limit or outage: what was already sent is recorded, the rest waits
+                rest = batches[n + 1:]
+                if following is not None:
+                    _record(account_id, title, adapter, following, in_flight.result(),
+                            payloads, token, summary)
+                    rest = batches[n + 2:]
+                waiting = [fid for part in rest for fid in part]
+                _release(waiting, token, paused_for, "Waiting: the house asked us to slow down.")
+                summary.deferred += len(waiting)
+                break
+
+
+def _outcomes_waiting_out_rate_limits(adapter, batch, *, payloads, claimed, limit: float,
+                                      sleep) -> dict[int, object]:
+    """``_outcomes``, but a batch the house refused only for its rate limit is sent again
+    after the short wait the house asks for (at most ``limit`` seconds), a few times at
+    most (the claim's lease is far longer); a longer wait is left to ``_record``, which
+    releases the orders. Runs in the sender thread: no app context, no database."""
+    for _attempt in range(5):
+        outcomes = _outcomes(adapter, batch, payloads, claimed)
+        waits = [o.retry_after for o in outcomes.values()
+                 if isinstance(o, Transient) and o.rate_limited]
+        if len(waits) != len(outcomes) or not 0 < max(waits) <= limit:
+            return outcomes
+        sleep(max(waits) + 0.05)  # the house rounds its reset up to whole seconds
+    return outcomes
+
+
+def _outcomes(adapter, batch: list[int], payloads, claimed) -> dict[int, object]:
+    """Ask the house about unknown outcomes, then send the rest; one outcome per id."""
+    outcomes: dict[int, object] = {}
+    unknown = [fid for fid in batch if claimed.get(fid)]
+    if unknown:
+        try:
+            found = adapter.lookup_sent([SentOrder(payloads[fid].key, "",
+                                                   payloads[fid].order_number)
+                                         for fid in unknown])
+        except AdapterError as exc:
+            for fid in batch:
+                outcomes[fid] = Transient(payloads[fid].key, f"Lookup failed: {exc}",
+                                          exc.retry_after, maybe_received=True)
+            return outcomes
+        for fid in unknown:
+            if payloads[fid].key in found:
+                outcomes[fid] = found[payloads[fid].key]
+    to_send = [fid for fid in batch if fid not in outcomes]
+    if to_send:
+        try:
+            results = adapter.send([payloads[fid] for fid in to_send])
+        except AdapterError as exc:
+            results = [Transient(payloads[fid].key, str(exc), exc.retry_after,
+                                 maybe_received=True) if exc.transient else
+                       Rejected(payloads[fid].key, exc.reason, str(exc)) for fid in to_send]
+        by_key = {r.key: r for r in results}
+        for fid in to_send:
+            outcomes[fid] = by_key.get(payloads[fid].key) or Transient(
+                payloads[fid].key, "The house gave no answer for this order.",
+                maybe_received=True)
+    return outcomes
+
+
+def _record(account_id: int, title: str, adapter, batch, outcomes, payloads, token: str,
+            summary: Summary) -> float | None:
+    """Write one batch's outcomes in one transaction. Returns a pause in seconds when the
+    house is rate-limiting or down, else None."""
+    at = now()
+    guard = [Fulfillment.__table__.c.claim_token == token]
+    release = {"claim_token": None, "claimed_at": None}
+    accepted = {fid: o for fid, o in outcomes.items() if isinstance(o, Accepted)}
+    rejected = {fid: o for fid, o in outcomes.items() if isinstance(o, Rejected)}
+    transient = {fid: o for fid, o in outcomes.items() if isinstance(o, Transient)}
+    cancelled_in_flight = []
+    if accepted:
+        result = rules.move_many(
+            accepted, Status.PENDING, source="dispatch", actor=title,
+            values={fid: {"house_reference": o.house_reference} for fid, o in accepted.items()},
+            common={**release, "sent_at": at, "outcome_unknown": False, "last_error": "",
+                    "next_check_at": at + timedelta(
+                        seconds=adapter.check_interval or 300)},
+            details={fid: f"Accepted by the house as {o.house_reference}."
+                     for fid, o in accepted.items()}, where=guard)
+        summary.sent += len(result.moved)
+        cancelled_in_flight = [fid for fid, refusal in result.refused.items()
+                               if refusal.current is Status.CANCELLED]
+    if rejected:
+        result = rules.move_many(
+            rejected, Status.FAILED, source="dispatch", actor=title,
+            values={fid: {"failure_reason": o.reason.value, "failure_message": o.message[:4000]}
+                    for fid, o in rejected.items()},
+            common={**release, "outcome_unknown": False, "last_error": ""},
+            details={fid: f"Rejected by the house ({o.reason.value}): {o.message[:500]}"
+                     for fid, o in rejected.items()}, where=guard)
+        summary.failed += len(result.moved)
+    pause = None
+    if transient:
+        f = Fulfillment.__table__.c
+        for maybe in (True, False):
+            group = [fid for fid, o in transient.items() if o.maybe_received is maybe]
+            if not group:
+                continue
+            wait = max(transient[fid].retry_after for fid in group)
+            db.session.execute(update(Fulfillment.__table__).where(
+                f.id.in_(group), f.claim_token == token).values(
+                **release, due_at=at + timedelta(seconds=wait),
+                last_error=transient[group[0]].message[:1000],
+                outcome_unknown=True if maybe else f.outcome_unknown))
+        summary.deferred += len(transient)
+        pause = max(o.retry_after for o in transient.values())
+        account_row = HouseAccount.__table__.c
+        db.session.execute(update(HouseAccount.__table__).where(
+            account_row.id == account_id).values(paused_until=at + timedelta(seconds=pause)))
+    db.session.commit()
+    if cancelled_in_flight:
+        _cancel_at_house(adapter, title, cancelled_in_flight, accepted, payloads)
+    return pause
+
+
+def _release(ids: list[int], token: str, wait: float, message: str) -> None:
+    if not ids:
+        return
+    f = Fulfillment.__table__.c
+    db.session.execute(update(Fulfillment.__table__).where(
+        f.id.in_(ids), f.claim_token == token).values(
+        claim_token=None, claimed_at=None, due_at=now() + timedelta(seconds=wait),
+        last_error=message))
+    db.session.commit()
+
+
+def _cancel_at_house(adapter, title: str, fids, accepted, payloads) -> None:
+    """Staff cancelled these while they were on their way: cancel them at the house too."""
+    for fid in fids:
+        sent = SentOrder(payloads[fid].key, accepted[fid].house_reference,
+                         payloads[fid].order_number)
+        try:
+            adapter.cancel(sent)
+            detail = "Accepted by the house after it was cancelled here; cancel sent to the house."
+        except AdapterError as exc:
+            detail = (f"Accepted by the house after it was cancelled here; the house refused "
+                      f"the cancel: {exc}. Cancel it in the house's own system.")
+        rules.record(fid, source="dispatch", actor=title, detail=detail,
+                     status=Status.CANCELLED.value)
+    db.session.commit()

@@ -1,0 +1,1 @@
+"""Webhooks the houses send us, verified before they change anything."""
