@@ -12,7 +12,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Callable, ClassVar, Mapping, Sequence
+from typing import Any, Callable, ClassVar, Mapping, Protocol, Sequence
 
 from adapters.clock import utcnow
 
@@ -236,6 +236,20 @@ class AdapterError(Exception):
         self.reason = reason
 
 
+class SharedAllowance(Protocol):
+    """A house account's rate allowance shared with every other client of that account
+    (other workers, other hosts). The adapters only call it; the dashboard provides one.
+    Times are wall-clock seconds (``time.time()``), comparable across hosts."""
+
+    def take(self) -> float:
+        """Take one call from the allowance: 0 to send now, else the seconds until it
+        refills (nothing was taken; ask again then)."""
+
+    def observe(self, sent: float, remaining: int, limit: int | None, reset: float) -> None:
+        """What the house's headers said about the call sent at ``sent``: calls left in
+        its window, the window's size, and seconds until the window ends."""
+
+
 # ---------------------------------------------------------------- webhooks
 
 
@@ -339,7 +353,8 @@ class HouseAdapter(House, ABC):
 
     def __init__(self, credentials: dict[str, str], base_url: str | None = None,
                  *, timeout: float = 20.0, clock: Callable[[], datetime] | None = None,
-                 pace: Callable[[float], None] | None = None, max_pace: float = 0.0):
+                 pace: Callable[[float], None] | None = None, max_pace: float = 0.0,
+                 allowance: SharedAllowance | None = None):
         self.credentials = credentials
         self.base_url = (base_url or self.default_base_url).rstrip("/")
         self.timeout = timeout
@@ -348,6 +363,8 @@ class HouseAdapter(House, ABC):
         #: ``max_pace`` seconds for it to refill rather than run into a 429; 0: never wait
         self.pace = pace
         self.max_pace = max_pace
+        #: the account's allowance shared with other workers; None: this client paces alone
+        self.allowance = allowance
 
     @abstractmethod
     def check_credentials(self) -> str | None:

@@ -33,6 +33,7 @@ from adapters.base import (
     AdapterError,
     FailureReason,
     Rejected,
+    SharedAllowance,
     Transient,
 )
 from adapters.retry_after import retry_after_seconds
@@ -179,7 +180,8 @@ class HouseSession:
     def __init__(self, house: str, base_url: str, *, timeout: float, retry_after_header: str,
                  auth: tuple[str, str] | None = None, headers: dict[str, str] | None = None,
                  remaining_header: str | None = None, limit_header: str | None = None,
-                 pace: Callable[[float], None] | None = None, max_pace: float = 0.0):
+                 pace: Callable[[float], None] | None = None, max_pace: float = 0.0,
+                 allowance: SharedAllowance | None = None):
         self.house = house
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
@@ -193,6 +195,9 @@ class HouseSession:
         self.limit_header = limit_header
         self.pace = pace
         self.max_pace = max_pace
+        #: when given, the headers feed this allowance shared with the account's other
+        #: clients and each call first takes from it, instead of pacing on our own count
+        self.allowance = allowance
         self._refill_at: float | None = None
         self._window_end: float | None = None
         self._sent_at = 0.0
@@ -229,7 +234,7 @@ class HouseSession:
         """One call; a redirect is never followed (it could carry the credentials to
         another host) and counts as a refusal."""
         self._wait_for_refill()
-        self._sent_at = time.monotonic()
+        self._sent_at, self._sent_wall = time.monotonic(), time.time()
         try:
             response = self.session.request(method, url, json=json, params=params, data=data,
                                             timeout=self.timeout, allow_redirects=False)
@@ -269,7 +274,7 @@ class HouseSession:
         return response
 
     def _note_allowance(self, response: requests.Response) -> None:
-        if not (self.remaining_header and self.pace and self.max_pace):
+        if not (self.remaining_header and (self.allowance or (self.pace and self.max_pace))):
             return
         try:
             remaining = int(response.headers[self.remaining_header])
@@ -277,9 +282,13 @@ class HouseSession:
         except (KeyError, ValueError):
             return
         try:
-            first_of_window = remaining == int(response.headers[self.limit_header or ""]) - 1
+            limit = int(response.headers[self.limit_header or ""])
         except (KeyError, ValueError):
-            first_of_window = False
+            limit = None
+        if self.allowance is not None:
+            self.allowance.observe(self._sent_wall, remaining, limit, reset)
+            return
+        first_of_window = limit is not None and remaining == limit - 1
         if first_of_window:
             self._window_end = self._sent_at + reset
         if remaining > 0:
@@ -292,11 +301,23 @@ class HouseSession:
         self._refill_at = known + 0.05
 
     def _wait_for_refill(self) -> None:
+        if self.allowance is not None:
+            self._take_shared()
+            return
         if self._refill_at is None:
             return
         wait = self._refill_at - time.monotonic()
         self._refill_at = None
         if 0 < wait <= self.max_pace + 0.05:
+            self.pace(wait)
+
+    def _take_shared(self) -> None:
+        """Wait (up to ``max_pace`` in all) until the shared allowance gives us a call; past
+        that, send anyway and let the house's 429 say how long to wait."""
+        give_up = time.monotonic() + self.max_pace
+        while (wait := self.allowance.take()) > 0:
+            if not self.pace or time.monotonic() + wait > give_up + 0.05:
+                return
             self.pace(wait)
 
     def _retry_after(self, response: requests.Response,

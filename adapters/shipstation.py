@@ -109,7 +109,7 @@ class ShipStationHouse(HouseAdapter):
         self.http = HouseSession(
             self.name, self.base_url, timeout=self.timeout, retry_after_header="X-Rate-Limit-Reset",
             remaining_header="X-Rate-Limit-Remaining", limit_header="X-Rate-Limit-Limit",
-            pace=self.pace, max_pace=self.max_pace,
+            pace=self.pace, max_pace=self.max_pace, allowance=self.allowance,
             auth=(credentials.get("api_key", ""), credentials.get("api_secret", "")))
 
     @property

@@ -11,14 +11,15 @@ from flask import Flask, redirect, request, url_for
 from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from dashboard import (cli, credentials, errors, instance_files, log_redaction, security_headers,
-                       templating)
+from dashboard import (cli, credentials, errors, instance_files, keys, log_redaction,
+                       security_headers, templating)
 from dashboard.admin import api_users, audit_log, carriers
 from dashboard.api import konnektive, shipworks
 from dashboard.auth import routes as auth
 from dashboard.config import Config
 from dashboard.database import init_database
 from dashboard.extensions import csrf, db, limiter, login_manager, migrate
+from dashboard.health import routes as health
 from dashboard.houses import mappings, plugins
 from dashboard.ids import IdConverter
 from dashboard.orders import routes as orders
@@ -28,7 +29,7 @@ from dashboard.webhooks import routes as webhooks
 from jobs import dispatch as dispatch_jobs
 
 #: endpoints reachable without a dashboard login (they authenticate their own way)
-PUBLIC_BLUEPRINTS = {"auth", "api", "webhooks", "shipworks"}
+PUBLIC_BLUEPRINTS = {"auth", "api", "webhooks", "shipworks", "health"}
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -39,6 +40,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.from_pyfile("settings.py", silent=True)
     if config:
         app.config.update(config)
+    keys.load(app)  # refuses before anything is written
     instance_files.private_dir(app.config["INSTANCE_DIR"])
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = _instance_secret(app)
@@ -60,7 +62,7 @@ def create_app(config: dict | None = None) -> Flask:
     webhook_routes = webhooks.blueprint()  # a route per webhook the houses declare
     for bp in (auth.bp, board.bp, plugins.bp, products.bp, orders.bp, fulfillments.bp,
                review.bp, imports.bp, mappings.bp, carriers.bp, api_users.bp, audit_log.bp,
-               konnektive.bp, shipworks.bp, webhook_routes):
+               konnektive.bp, shipworks.bp, webhook_routes, health.bp):
         app.register_blueprint(bp)
     for bp in (konnektive.bp, shipworks.bp, webhook_routes):  # each call proves itself
         csrf.exempt(bp)

@@ -8,6 +8,7 @@ import warnings
 from decimal import Decimal
 
 import click
+import redis
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 from rq import Worker
@@ -15,9 +16,11 @@ from sqlalchemy import func, select
 
 from dashboard.services import audit, key_rotation, password_policy
 from dashboard.extensions import db
+from dashboard.health.routes import worker_health
 from dashboard.models import Product, User
-from dashboard.redis_conn import connection
+from dashboard.redis_conn import connection, daemon_connection
 from jobs.context import FlaskJob, configure_logging, use_app
+from jobs.leadership import LeaderLock
 from jobs.schedule import ReconcilingScheduler, register, run_forever
 
 users = AppGroup("users", help="Dashboard users (admins and support staff).")
@@ -131,15 +134,20 @@ def worker(burst: bool):
     """Run an RQ worker for the fulfillment queue."""
     configure_logging()
     use_app(current_app._get_current_object())
-    Worker([current_app.config["RQ_QUEUE"]], connection=connection(), job_class=FlaskJob
-           ).work(burst=burst, with_scheduler=False)
+    try:
+        Worker([current_app.config["RQ_QUEUE"]], connection=connection(), job_class=FlaskJob
+               ).work(burst=burst, with_scheduler=False)
+    except (redis.ConnectionError, redis.TimeoutError) as exc:
+        # at start, or signing off at a stop while Redis is away: say so in one line
+        raise click.ClickException(f"the worker stopped without Redis ({exc}).") from None
 
 
 @click.command("scheduler")
 @with_appcontext
 @click.option("--interval", default=30, show_default=True, help="Seconds between checks.")
 def scheduler(interval: int):
-    """Register the periodic jobs (idempotently) and run the scheduler in UTC."""
+    """Register the periodic jobs (idempotently) and run the scheduler in UTC. Start one
+    on a second host as a standby: only the one holding the lock in Redis ticks."""
     os.environ["TZ"] = "UTC"
     time.tzset()
     # rq-scheduler's crontab call warns about a future default; we run in UTC either way
@@ -147,16 +155,19 @@ def scheduler(interval: int):
 
     configure_logging()
     queue_name = current_app.config["RQ_QUEUE"]
+    conn = daemon_connection()
 
     def make():
-        sched = ReconcilingScheduler(queue_name=queue_name, connection=connection(),
+        sched = ReconcilingScheduler(queue_name=queue_name, connection=conn,
                                      interval=interval, job_class=FlaskJob)
         for job_id, what in register(sched, queue_name).items():
             click.echo(f"schedule {job_id}: {what}")
         return sched
-    run_forever(make)
+    # a standby takes over within the lock's lifetime after the active one died
+    lock = LeaderLock(conn, f"{queue_name}:scheduler-leader", ttl=int(2 * interval + 10))
+    run_forever(make, lock, interval=interval)
 
 
 def init_app(app) -> None:
-    for command in (users, demo, worker, scheduler, key_rotation.keys):
+    for command in (users, demo, worker, scheduler, key_rotation.keys, worker_health):
         app.cli.add_command(command)

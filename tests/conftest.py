@@ -14,7 +14,7 @@ import pytest
 import sqlalchemy as sa
 
 
-from testkit import CUSTOMER, PASSWORD, SANDBOX_KEY, Browserless, Clock  # noqa: F401
+from testkit import CUSTOMER, PASSWORD, SANDBOX_KEY, TEST_KEYS, Browserless, Clock  # noqa: F401
 
 
 # ------------------------------------------------------------------ network guard
@@ -43,7 +43,7 @@ def _migrate(url: str, instance: Path) -> None:
 
     from dashboard.app import create_app
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "INSTANCE_DIR": str(instance),
-                      "TESTING": True})
+                      "TESTING": True, **TEST_KEYS})
     with app.app_context():
         upgrade()
         from dashboard.extensions import db
@@ -132,7 +132,7 @@ def app(database_url, redis_url, redis_conn, tmp_path, clock, monkeypatch):
     monkeypatch.setenv("SANDBOX_HOUSE_PATH", str(tmp_path / "sandbox-house.sqlite"))
     app = create_app({
         "TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url, "REDIS_URL": redis_url,
-        "INSTANCE_DIR": str(tmp_path / "instance"), "SECRET_KEY": "test-secret",
+        "INSTANCE_DIR": str(tmp_path / "instance"), **TEST_KEYS,
         "CLOCK": clock, "SERVER_NAME": None, "WTF_CSRF_ENABLED": True,
         # the house simulators listen on 127.0.0.1: an operator's choice in production
         "ALLOW_CUSTOM_BASE_URLS": True,

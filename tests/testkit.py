@@ -3,6 +3,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+#: the keys every test app and its child processes share (a database other than SQLite
+#: refuses to start without them, as on a multi-host deployment)
+TEST_KEYS = {"SECRET_KEY": "test-secret", "CREDENTIAL_KEYS": "Fece5P6kEmoWPiuPdTRfMdrP2sxpSTy7oPZnDrebJ7I="}
 SANDBOX_KEY = "sbx_feedfacecafe0001"
 PASSWORD = "correct horse battery"
 

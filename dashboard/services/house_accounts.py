@@ -22,6 +22,7 @@ from dashboard import credentials
 from dashboard.services import audit, outbound
 from dashboard.extensions import db
 from dashboard.models import Fulfillment, HouseAccount, Product
+from dashboard.services import shared_pacing
 from dashboard.status import UNFINISHED, values
 
 #: the prefix of adapter fields in the generated form, apart from our own fields
@@ -206,7 +207,8 @@ def adapter_for(account: HouseAccount):
     cls = account.adapter_class
     return outbound.build(cls, values, timeout=current_app.config["HTTP_TIMEOUT"],
                           clock=current_app.config.get("CLOCK"), pace=sleeper(),
-                          max_pace=current_app.config["HOUSE_MAX_PACE"])
+                          max_pace=current_app.config["HOUSE_MAX_PACE"],
+                          allowance=shared_pacing.for_account(account.id))
 
 
 def sleeper():

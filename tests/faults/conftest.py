@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from faults.figures import FIGURES
+from testkit import TEST_KEYS
 
 ROOT = Path(__file__).resolve().parents[2]
 #: fulfillments per crash or house-fault run
@@ -68,7 +69,7 @@ def child_env(app):
     def env(extra=None):
         return {**os.environ, "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
                 "REDIS_URL": app.config["REDIS_URL"], "INSTANCE_DIR": app.config["INSTANCE_DIR"],
-                "SECRET_KEY": "test-secret", "FLASK_APP": "wsgi", "TZ": "UTC",
+                **TEST_KEYS, "FLASK_APP": "wsgi", "TZ": "UTC",
                 "ALLOW_CUSTOM_BASE_URLS": "1",
                 "PYTHONPATH": f"{ROOT}:{ROOT / 'tests'}", **(extra or {})}
     return env

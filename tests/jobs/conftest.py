@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from testkit import TEST_KEYS
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -17,7 +19,7 @@ def worker_env(app, tmp_path):
         "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
         "REDIS_URL": app.config["REDIS_URL"],
         "INSTANCE_DIR": app.config["INSTANCE_DIR"],
-        "SECRET_KEY": "test-secret", "ALLOW_CUSTOM_BASE_URLS": "1",
+        **TEST_KEYS, "ALLOW_CUSTOM_BASE_URLS": "1",
         "SANDBOX_HOUSE_PATH": os.environ["SANDBOX_HOUSE_PATH"],
         "FLASK_APP": "wsgi", "TZ": "UTC", "PYTHONPATH": str(ROOT),
     })

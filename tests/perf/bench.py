@@ -2,7 +2,7 @@
 the same moment so the ratios hold on a noisy machine.
 
     scripts/bench                 # everything, 10k and 100k dispatch, 100k and 1M pages
-    scripts/bench dispatch        # one part: dispatch, ratelimit, latency, api, pages
+    scripts/bench dispatch        # one part: dispatch, ratelimit, latency, api, pages, scale
     BENCH_QUICK=1 scripts/bench   # smaller sizes, for a quick look
 
 Prints a table and writes perf-results/bench.json. Uses PostgreSQL (BENCH_PG) and Redis
@@ -188,7 +188,7 @@ def bench_latency() -> None:
         app = create_app({"SQLALCHEMY_DATABASE_URI": harness.database_url().replace(
             "postgresql://", "postgresql+psycopg://"), "REDIS_URL": harness.redis_url(),
             "INSTANCE_DIR": harness.child_env()["INSTANCE_DIR"],
-            "ALLOW_CUSTOM_BASE_URLS": True})
+            "ALLOW_CUSTOM_BASE_URLS": True, **harness.KEYS})
         customer = {"first_name": "Casey", "last_name": "Buyer", "email": "c@example.com",
                     "phone": "", "address1": "1 Main St", "address2": "", "city": "Austin",
                     "state": "TX", "postal_code": "73301", "country": "US"}
@@ -349,8 +349,15 @@ def bench_pages() -> None:
                note=f"median of 5 at {large:,} vs {small:,}")
 
 
+def bench_scale() -> None:
+    """1, 2 and 4 separate worker processes: throughput, a shared rate limit (tests/perf/
+    scale.py)."""
+    import scale
+    scale.bench_scale(result, QUICK)
+
+
 PARTS = {"dispatch": bench_dispatch, "ratelimit": bench_ratelimit, "latency": bench_latency,
-         "api": bench_api, "pages": bench_pages}
+         "api": bench_api, "pages": bench_pages, "scale": bench_scale}
 
 
 def main(argv: list[str]) -> int:

@@ -23,6 +23,9 @@ import psycopg
 ROOT = Path(__file__).resolve().parents[2]
 SERVER = os.environ.get("BENCH_PG", "postgresql://postgres@127.0.0.1:5432")
 DB_NAME = os.environ.get("BENCH_DB", "crm_bench")
+#: the keys the benchmark's processes share, as hosts on one PostgreSQL must
+KEYS = {"SECRET_KEY": "bench-secret",
+        "CREDENTIAL_KEYS": "q7Yx0v3Pbz7m0Wk1m5jv8yq3oW4V7mC2l0Q9sJ1d2xE="}
 
 
 def database_url() -> str:
@@ -59,7 +62,7 @@ def child_env(**extra) -> dict:
     return {**os.environ, "DATABASE_URL": database_url(), "REDIS_URL": redis_url(),
             "FLASK_APP": "wsgi", "TZ": "UTC", "PYTHONPATH": str(ROOT),
             "ALLOW_CUSTOM_BASE_URLS": "1", "INSTANCE_DIR": str(ROOT / "instance" / "bench"),
-            **extra}
+            **KEYS, **extra}
 
 
 def connect():
@@ -72,7 +75,8 @@ def add_account(conn, adapter_key: str, title: str, credentials: dict, *,
     from dashboard.app import create_app
     from dashboard import credentials as creds
     app = create_app({"SQLALCHEMY_DATABASE_URI": database_url().replace(
-        "postgresql://", "postgresql+psycopg://"), "INSTANCE_DIR": child_env()["INSTANCE_DIR"]})
+        "postgresql://", "postgresql+psycopg://"), "INSTANCE_DIR": child_env()["INSTANCE_DIR"],
+        **KEYS})
     with app.app_context():
         token = creds.encrypt(credentials)
     row = conn.execute(

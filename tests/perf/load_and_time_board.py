@@ -29,6 +29,8 @@ import psycopg
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+from harness import KEYS  # noqa: E402 (beside this file)
+
 SERVER = os.environ.get("PERF_PG", "postgresql://postgres@127.0.0.1:5432")
 DB_NAME = "crm_perf"
 BUDGET_MS = 300
@@ -136,7 +138,7 @@ def make_app(url: str, instance: Path):
     from dashboard import redis_conn
     from dashboard.app import create_app
     return create_app({"SQLALCHEMY_DATABASE_URI": url, "INSTANCE_DIR": str(instance),
-                       "SECRET_KEY": "perf", "WTF_CSRF_ENABLED": False,
+                       **KEYS, "WTF_CSRF_ENABLED": False,
                        "ALLOW_CUSTOM_BASE_URLS": True,
                        "API_RATE_LIMIT": "1000000 per minute",
                        "REDIS_URL": redis_conn.embedded_url(instance)})
