@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 import re
 from abc import ABC, abstractmethod
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, Callable, ClassVar, Mapping, Protocol, Sequence
@@ -19,7 +19,7 @@ from adapters.clock import utcnow
 
 class FieldKind(enum.StrEnum):
     TEXT = "text"
-    SECRET = "secret"
+    SECRET = "secret"  # noqa: S105 - the name of a field kind, not a password
     CHOICE = "choice"
     CHECKBOX = "checkbox"
 

@@ -58,7 +58,7 @@ from adapters.http import (
 from adapters.webhooks import WebhookSpec, read_shipbob
 
 DUPLICATE = "Cannot insert order with existing ReferenceId"
-SECRET_PREFIX = "whsec_"
+SECRET_PREFIX = "whsec_"  # noqa: S105 - the prefix of a secret, not one
 #: seconds a webhook's timestamp may be away from our clock (Standard Webhooks' tolerance)
 WEBHOOK_TOLERANCE = 300
 DELIVERED = 203

@@ -38,7 +38,6 @@ from adapters.base import (
     SendOutcome,
     SentOrder,
     TrackingInfo,
-    Transient,
     base_url_field,
     pattern_validator,
 )

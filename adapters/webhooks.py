@@ -10,8 +10,14 @@ import hashlib
 import json
 from typing import Any, Callable, Mapping
 
-from adapters.base import (AdapterError, TrackingInfo, WebhookAction, WebhookCall,
-                           WebhookRefused, WebhookSpec)
+from adapters.base import (
+    AdapterError,
+    TrackingInfo,
+    WebhookAction,
+    WebhookCall,
+    WebhookRefused,
+    WebhookSpec,
+)
 from adapters.http import ForeignURL
 
 #: what a house module needs for its ``webhook = WebhookSpec(..., read=...)`` declaration

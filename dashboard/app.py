@@ -11,8 +11,16 @@ from flask import Flask, redirect, request, url_for
 from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from dashboard import (cli, credentials, errors, instance_files, keys, log_redaction,
-                       security_headers, templating)
+from dashboard import (
+    cli,
+    credentials,
+    errors,
+    instance_files,
+    keys,
+    log_redaction,
+    security_headers,
+    templating,
+)
 from dashboard.admin import api_users, audit_log, carriers
 from dashboard.api import konnektive, shipworks
 from dashboard.auth import routes as auth

@@ -14,11 +14,11 @@ from flask.cli import AppGroup, with_appcontext
 from rq import Worker
 from sqlalchemy import func, select
 
-from dashboard.services import audit, key_rotation, password_policy
 from dashboard.extensions import db
 from dashboard.health.routes import worker_health
 from dashboard.models import Product, User
 from dashboard.redis_conn import connection, daemon_connection
+from dashboard.services import audit, key_rotation, password_policy
 from jobs.context import FlaskJob, configure_logging, use_app
 from jobs.leadership import LeaderLock
 from jobs.schedule import ReconcilingScheduler, register, run_forever

@@ -28,7 +28,7 @@ def embedded_url(instance_dir: str | os.PathLike) -> str:
     url = f"unix://{sock}"
     if sock.exists() and _answers(url):
         return url
-    subprocess.run([
+    subprocess.run([  # noqa: S603 - our own redis-server with arguments we build
         server, "--port", "0", "--unixsocket", str(sock), "--unixsocketperm", "700",
         "--daemonize", "yes", "--pidfile", str(folder / "redis.pid"),
         "--dir", str(folder), "--logfile", str(folder / "redis.log"),

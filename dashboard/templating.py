@@ -8,9 +8,9 @@ from urllib.parse import urlencode
 from flask import request, url_for
 
 from adapters.carriers.detect import tracking_url
+from dashboard import status as statuses
 from dashboard.clock import now
 from dashboard.services.tracking import carrier_name, source_name
-from dashboard import status as statuses
 from dashboard.status import Status
 
 

@@ -26,12 +26,12 @@ USPS event code 55, DHL's site-ID refusal code 100, and DHL's 429 page.
 from __future__ import annotations
 
 import json
-from abc import ABC, abstractmethod
 import re
 import secrets
 import threading
 import time
 import uuid
+from abc import ABC, abstractmethod
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
 from xml.sax.saxutils import escape

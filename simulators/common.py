@@ -30,12 +30,12 @@ the document rejects is recorded, logged and replaced by a 500 naming the violat
 from __future__ import annotations
 
 import argparse
-from abc import ABC, abstractmethod
 import logging
 import math
 import re
 import threading
 import time
+from abc import ABC, abstractmethod
 from collections import Counter, deque
 from dataclasses import dataclass
 from datetime import datetime, timezone

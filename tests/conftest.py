@@ -7,15 +7,12 @@ import os
 import shutil
 import socket
 import uuid
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-
-
 from testkit import CUSTOMER, PASSWORD, SANDBOX_KEY, TEST_KEYS, Browserless, Clock  # noqa: F401
-
 
 # ------------------------------------------------------------------ network guard
 

@@ -5,7 +5,8 @@ from datetime import datetime, timedelta
 
 #: the keys every test app and its child processes share (a database other than SQLite
 #: refuses to start without them, as on a multi-host deployment)
-TEST_KEYS = {"SECRET_KEY": "test-secret", "CREDENTIAL_KEYS": "Fece5P6kEmoWPiuPdTRfMdrP2sxpSTy7oPZnDrebJ7I="}
+TEST_KEYS = {"SECRET_KEY": "test-secret",
+             "CREDENTIAL_KEYS": "Fece5P6kEmoWPiuPdTRfMdrP2sxpSTy7oPZnDrebJ7I="}
 SANDBOX_KEY = "sbx_feedfacecafe0001"
 PASSWORD = "correct horse battery"
 
@@ -66,8 +67,14 @@ def bulk_hold(app, account_id: int, sku: str, count: int, at: datetime,
     from sqlalchemy import bindparam, insert, select
 
     from dashboard.extensions import db
-    from dashboard.models import (Fulfillment, FulfillmentEvent, FulfillmentItem, Order,
-                                  OrderItem, Product)
+    from dashboard.models import (
+        Fulfillment,
+        FulfillmentEvent,
+        FulfillmentItem,
+        Order,
+        OrderItem,
+        Product,
+    )
     with app.app_context():
         product = db.session.scalar(select(Product).where(Product.sku == sku))
         if product is None:
@@ -101,11 +108,12 @@ def bulk_hold(app, account_id: int, sku: str, count: int, at: datetime,
             db.session.execute(insert(FulfillmentItem), [{
                 "fulfillment_id": fid, "order_item_id": iid, "product_id": product.id,
                 "name": product.name, "sku": sku, "quantity": 1, "price": Decimal(price)}
-                for fid, iid in zip(f_ids, item_ids)])
+                for fid, iid in zip(f_ids, item_ids, strict=True)])
             items = OrderItem.__table__
             db.session.execute(items.update().where(items.c.id == bindparam("_id"))
                                .values(fulfillment_id=bindparam("_fid")),
-                               [{"_id": iid, "_fid": fid} for iid, fid in zip(item_ids, f_ids)])
+                               [{"_id": iid, "_fid": fid}
+                                for iid, fid in zip(item_ids, f_ids, strict=True)])
             db.session.execute(insert(FulfillmentEvent), [{
                 "fulfillment_id": fid, "from_status": None, "to_status": "hold",
                 "source": "order_entry", "actor": "bulk", "detail": "", "applied": True,

@@ -9,8 +9,16 @@ from __future__ import annotations
 
 import json
 
-from flask import (Blueprint, abort, flash, make_response, redirect, render_template, request,
-                   url_for)
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
@@ -21,15 +29,15 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Regexp, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from adapters import HOUSES, get_house, pull_houses
-from dashboard.api import api_auth
-from dashboard.services import audit
+from adapters import HOUSES, pull_houses
 from dashboard.access import admin_blueprint
+from dashboard.api import api_auth
 from dashboard.api.api_auth import PERMISSION_LABELS
+from dashboard.api.openapi import ENDPOINTS, openapi_document
 from dashboard.extensions import db
 from dashboard.models import ApiUser, HouseAccount
-from dashboard.api.openapi import ENDPOINTS, openapi_document
 from dashboard.pagination import keyset_page, parse_after
+from dashboard.services import audit
 
 bp = Blueprint("api_users", __name__, url_prefix="/admin/api-users", template_folder="templates")
 admin_blueprint(bp)

@@ -6,9 +6,9 @@ from flask import Blueprint, current_app, render_template, request
 from sqlalchemy import select
 
 from dashboard.access import admin_blueprint
-from dashboard.services.audit import SUBJECTS, AuditEvent
 from dashboard.extensions import db
 from dashboard.pagination import keyset_page, parse_after
+from dashboard.services.audit import SUBJECTS, AuditEvent
 
 bp = Blueprint("audit_log", __name__, url_prefix="/admin/audit", template_folder="templates")
 admin_blueprint(bp)

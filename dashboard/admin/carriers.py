@@ -13,12 +13,12 @@ from sqlalchemy import select
 
 from adapters.base import AdapterError, FailureReason
 from adapters.carriers import TRACKERS
-from dashboard.services import audit, connection_test, house_accounts
 from dashboard.access import admin_blueprint
-from dashboard.services.carrier_accounts import build_tracker
 from dashboard.clock import now
 from dashboard.extensions import db
 from dashboard.models import CarrierAccount
+from dashboard.services import audit, connection_test, house_accounts
+from dashboard.services.carrier_accounts import build_tracker
 
 bp = Blueprint("carriers", __name__, url_prefix="/admin/carriers", template_folder="templates")
 admin_blueprint(bp)

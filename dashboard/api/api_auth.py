@@ -29,10 +29,10 @@ from limits import parse
 from sqlalchemy import or_, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from dashboard.services import failure_counts
 from dashboard.clock import now
 from dashboard.extensions import db, limiter
 from dashboard.models import ApiUser
+from dashboard.services import failure_counts
 
 log = logging.getLogger("dashboard.api")
 

@@ -19,12 +19,12 @@ from flask import Blueprint, jsonify, request
 from sqlalchemy import exists, func, or_, select
 
 from dashboard.api import api_auth, api_paging
-from dashboard.services import house_terms, pull_houses
+from dashboard.api.openapi import openapi_document
 from dashboard.clock import now
 from dashboard.extensions import db
 from dashboard.ids import MAX_ID, parse_id, whole_number
 from dashboard.models import ApiUser, Fulfillment, FulfillmentItem, Order, OrderItem
-from dashboard.api.openapi import openapi_document
+from dashboard.services import house_terms, pull_houses
 from dashboard.services.pull_houses import REPORTS, Report, ReportRefused, Scope
 from dashboard.status import OPEN, Status, values
 

@@ -39,13 +39,13 @@ from flask import Blueprint, Response, request
 from lxml import etree
 from sqlalchemy import and_, func, or_, select
 
-from dashboard.api import api_auth
-from dashboard.services import house_terms, pull_houses
 from dashboard import status as rules
+from dashboard.api import api_auth
 from dashboard.clock import now
 from dashboard.extensions import db
 from dashboard.ids import parse_id, whole_number
 from dashboard.models import ApiUser, Fulfillment, FulfillmentItem, Order
+from dashboard.services import house_terms, pull_houses
 from dashboard.services.pull_houses import Report, ReportRefused, Scope
 from dashboard.status import Status
 

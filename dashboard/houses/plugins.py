@@ -6,12 +6,11 @@ from flask_wtf import FlaskForm
 from sqlalchemy import func, select
 
 from adapters import HOUSES, UnknownAdapter, get_house, pull_houses
-from adapters.base import AdapterError
-from dashboard.services import audit, connection_test, house_accounts
 from dashboard.access import admin_blueprint
 from dashboard.clock import now
 from dashboard.extensions import db
 from dashboard.models import HouseAccount, Product
+from dashboard.services import audit, connection_test, house_accounts
 from dashboard.services.pull_houses import touch_held
 
 bp = Blueprint("plugins", __name__, url_prefix="/admin/plugins", template_folder="templates")

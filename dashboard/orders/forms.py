@@ -18,14 +18,19 @@ class LineForm(Form):
 
 
 class AddressFields:
-    first_name = StringField("First name", validators=[DataRequired(message="First name is required."), Length(max=80)])
-    last_name = StringField("Last name", validators=[DataRequired(message="Last name is required."), Length(max=80)])
-    email = EmailField("Email", validators=[DataRequired(message="Email is required."),
-                                            Email(message="Enter a valid email address."), Length(max=254)])
+    first_name = StringField("First name", validators=[
+        DataRequired(message="First name is required."), Length(max=80)])
+    last_name = StringField("Last name", validators=[
+        DataRequired(message="Last name is required."), Length(max=80)])
+    email = EmailField("Email", validators=[
+        DataRequired(message="Email is required."), Email(message="Enter a valid email address."),
+        Length(max=254)])
     phone = StringField("Phone", validators=[Optional(), Length(max=40)])
-    address1 = StringField("Address line 1", validators=[DataRequired(message="Address is required."), Length(max=200)])
+    address1 = StringField("Address line 1", validators=[
+        DataRequired(message="Address is required."), Length(max=200)])
     address2 = StringField("Address line 2", validators=[Optional(), Length(max=200)])
-    city = StringField("City", validators=[DataRequired(message="City is required."), Length(max=100)])
+    city = StringField("City", validators=[
+        DataRequired(message="City is required."), Length(max=100)])
     state = StringField("State / region", validators=[Optional(), Length(max=60)])
     postal_code = StringField("ZIP / postal code", validators=[Optional(), Length(max=20)])
     country = StringField("Country (ISO code)", default="US", validators=[

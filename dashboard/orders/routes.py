@@ -10,7 +10,7 @@ from wtforms.fields.choices import SelectChoice
 
 from dashboard.access import admin_required
 from dashboard.extensions import db
-from dashboard.models import Fulfillment, HouseAccount, Order, OrderItem, Product
+from dashboard.models import Fulfillment, HouseAccount, Order, Product
 from dashboard.orders.forms import OrderEntryForm
 from dashboard.services import order_entry
 from dashboard.services.queue import enqueue_dispatch

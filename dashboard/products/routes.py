@@ -8,13 +8,19 @@ from flask_wtf import FlaskForm
 from sqlalchemy import func, or_, select
 from wtforms import BooleanField, DecimalField, IntegerField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import (DataRequired, InputRequired, Length, NumberRange, Regexp,
-                                ValidationError)
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Regexp,
+    ValidationError,
+)
 
-from dashboard.services import audit
 from dashboard.extensions import db
 from dashboard.models import HouseAccount, Product
 from dashboard.pagination import keyset_page, parse_after
+from dashboard.services import audit
 
 bp = Blueprint("products", __name__, url_prefix="/products", template_folder="templates")
 
@@ -29,7 +35,8 @@ class ProductForm(FlaskForm):
         description="The code the house knows this product by.")
     price = DecimalField("Price", places=2, validators=[
         InputRequired(message="Price is required."),
-        NumberRange(min=Decimal("0"), max=Decimal("99999999"), message="Enter a price of 0 or more.")])
+        NumberRange(min=Decimal("0"), max=Decimal("99999999"),
+                    message="Enter a price of 0 or more.")])
     shippable = BooleanField("Shippable", default=True,
                              description="Only shippable items go to a fulfillment house.")
     house_account_id = SelectField("Fulfillment account", coerce=int, validate_choice=True)

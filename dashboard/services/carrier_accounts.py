@@ -16,9 +16,9 @@ from sqlalchemy import select, update
 from adapters import CARRIERS, get_carrier
 from adapters.base import CarrierTracker
 from dashboard import credentials
-from dashboard.services import outbound
 from dashboard.extensions import db
 from dashboard.models import CarrierAccount
+from dashboard.services import outbound
 
 #: the carrier that follows Sandbox shipments, with no account
 SANDBOX = "sandbox"

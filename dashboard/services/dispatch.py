@@ -14,23 +14,31 @@ import logging
 import uuid
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
-from functools import partial
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import partial
 
-from sqlalchemy import and_, or_, select, text, update
 from flask import current_app
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from adapters import push_houses
-from adapters.base import (Accepted, Address, AdapterError, OrderLine, OrderPayload, Rejected,
-                           SentOrder, Transient)
+from adapters.base import (
+    Accepted,
+    AdapterError,
+    Address,
+    OrderLine,
+    OrderPayload,
+    Rejected,
+    SentOrder,
+    Transient,
+)
 from dashboard import status as rules
 from dashboard.clock import now
 from dashboard.extensions import db
+from dashboard.models import DispatchRun, Fulfillment, FulfillmentItem, HouseAccount, Order
 from dashboard.services import house_terms
 from dashboard.services.house_accounts import adapter_for, sleeper
-from dashboard.models import DispatchRun, Fulfillment, FulfillmentItem, HouseAccount, Order
 from dashboard.status import Status
 
 log = logging.getLogger(__name__)

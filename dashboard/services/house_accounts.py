@@ -19,10 +19,9 @@ from wtforms.validators import DataRequired, Length, ValidationError
 from adapters import get_house
 from adapters.base import CredentialField, FieldKind
 from dashboard import credentials
-from dashboard.services import audit, outbound
 from dashboard.extensions import db
 from dashboard.models import Fulfillment, HouseAccount, Product
-from dashboard.services import shared_pacing
+from dashboard.services import audit, outbound, shared_pacing
 from dashboard.status import UNFINISHED, values
 
 #: the prefix of adapter fields in the generated form, apart from our own fields

@@ -18,8 +18,8 @@ from sqlalchemy import select
 from adapters import push_houses
 from adapters.base import AdapterError, CarrierStatus, SentOrder
 from dashboard.extensions import db
-from dashboard.services.house_accounts import adapter_for
 from dashboard.models import Fulfillment, HouseAccount
+from dashboard.services.house_accounts import adapter_for
 
 log = logging.getLogger(__name__)
 

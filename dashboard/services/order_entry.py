@@ -12,8 +12,7 @@ from sqlalchemy import select
 from dashboard import status as rules
 from dashboard.clock import now
 from dashboard.extensions import db
-from dashboard.models import (Fulfillment, FulfillmentItem, HouseAccount, Order, OrderItem,
-                              Product)
+from dashboard.models import Fulfillment, FulfillmentItem, HouseAccount, Order, OrderItem, Product
 from dashboard.services.queue import enqueue_dispatch
 
 
@@ -59,7 +58,7 @@ def place_order(customer: dict[str, str], lines: list[Line], *, actor: str,
     rules.create([(f, "Order placed; waits for dispatch"
                    + (f" ({d} h product hold delay)." if d else "."))
                   for f, _items, d in fulfillments], source=source, actor=actor, at=at)
-    for fulfillment, items, delay in fulfillments:
+    for fulfillment, items, _delay in fulfillments:
         for item in items:
             item.fulfillment_id = fulfillment.id
             db.session.add(FulfillmentItem(fulfillment_id=fulfillment.id, order_item_id=item.id,

@@ -27,8 +27,8 @@ from adapters.base import Package, TrackingInfo
 from dashboard import status as rules
 from dashboard.extensions import db
 from dashboard.models import ApiUser, Fulfillment, HouseAccount, api_user_account
-from dashboard.status import Status
 from dashboard.services.tracking import record_packages
+from dashboard.status import Status
 
 #: what a house may report, in the Konnektive wire words
 REPORTS = ("SHIPPED", "DELIVERED", "RETURNED", "CANCELLED", "RMA_PENDING")

@@ -22,7 +22,7 @@ from adapters.carriers.detect import detect_carrier
 from dashboard import status as rules
 from dashboard.clock import now
 from dashboard.extensions import db
-from dashboard.models import Fulfillment, FulfillmentEvent, HouseAccount, Shipment
+from dashboard.models import Fulfillment, HouseAccount, Shipment
 from dashboard.services.carrier_accounts import CarrierTrackers
 from dashboard.services.house_accounts import adapter_for
 from dashboard.services.house_followed import ask_houses
@@ -197,7 +197,7 @@ def record_packages(shipped: dict[int, TrackingInfo], *, source: str, actor: str
                        "shipped_at": first.shipped_at or at}
         numbers = ", ".join(p.tracking_number for p in info.packages)
         details[fid] = f"Tracking received: {numbers}."
-        for package, carrier in zip(info.packages, carriers):
+        for package, carrier in zip(info.packages, carriers, strict=True):
             if (fid, package.tracking_number) in existing:
                 continue
             existing.add((fid, package.tracking_number))

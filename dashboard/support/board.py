@@ -60,7 +60,7 @@ def _oldest_waiting() -> dict[str, datetime]:
     row = db.session.execute(select(*[
         select(func.min(Fulfillment.updated_at)).where(Fulfillment.status == s.value)
         .scalar_subquery().label(s.value) for s in WAITING])).one()
-    return {s.value: value for s, value in zip(WAITING, row) if value is not None}
+    return {s.value: value for s, value in zip(WAITING, row, strict=True) if value is not None}
 
 
 @dataclass
@@ -78,7 +78,7 @@ def _stuck(at: datetime) -> list[StuckList]:
         select(func.count()).select_from(Fulfillment).where(kind.condition(at))
         .scalar_subquery() for kind in STUCK.values()])).one()
     lists = []
-    for (key, kind), count in zip(STUCK.items(), counts):
+    for (key, kind), count in zip(STUCK.items(), counts, strict=True):
         sample = []
         if count:
             sample = db.session.execute(
@@ -139,7 +139,7 @@ def _kept_days(days: list[str]) -> dict[str, dict[str, int]]:
         values = connection().mget([_chart_key(d) for d in days])
     except (redis.RedisError, OSError):
         return {}
-    return {d: json.loads(v) for d, v in zip(days, values) if v is not None}
+    return {d: json.loads(v) for d, v in zip(days, values, strict=True) if v is not None}
 
 
 def _keep_days(counts: dict[str, dict[str, int]]) -> None:

@@ -26,8 +26,8 @@ from dashboard.clock import now
 from dashboard.extensions import db
 from dashboard.ids import parse_id
 from dashboard.models import Fulfillment, Order, TrackingImport
-from dashboard.status import Status
 from dashboard.services.tracking import record_packages
+from dashboard.status import Status
 
 bp = Blueprint("imports", __name__, url_prefix="/imports", template_folder="templates")
 
@@ -95,7 +95,7 @@ def _parse(content: str) -> Preview:
                                f"{TEMPLATE}.")
     _n, header = lines[0]
     names = [COLUMNS.get(re.sub(r"[^a-z]", "", h.lower())) for h in header]
-    unknown = [h for h, name in zip(header, names) if name is None]
+    unknown = [h for h, name in zip(header, names, strict=True) if name is None]
     missing = [r for r in REQUIRED if r not in names]
     repeated = {n for n in names if n and names.count(n) > 1}
     if unknown or missing or repeated:
@@ -117,7 +117,7 @@ def _parse(content: str) -> Preview:
             rows.append(Row(line, "", "", "", error=f"Expected {len(header)} values, found "
                                                     f"{len(values)}."))
             continue
-        data = {name: value.strip() for name, value in zip(names, values)}
+        data = {name: value.strip() for name, value in zip(names, values, strict=True)}
         rows.append(Row(line, data["order_id"], data["fulfillment_id"], data["tracking"],
                         data.get("carrier", ""), data.get("method", "")))
     return Preview(rows=rows)

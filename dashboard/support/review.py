@@ -13,19 +13,19 @@ from wtforms import SelectField, StringField
 from wtforms.validators import Length, Optional, ValidationError
 
 from adapters.base import AdapterError, FailureReason, SentOrder
-from dashboard.services import audit
 from dashboard import status as rules
 from dashboard.clock import now
 from dashboard.extensions import db
 from dashboard.ids import parse_id
-from dashboard.models import Fulfillment, FulfillmentEvent, FulfillmentItem, HouseAccount
+from dashboard.models import Fulfillment, FulfillmentItem, HouseAccount
 from dashboard.orders.forms import AddressFields
-from dashboard.services.house_accounts import adapter_for
-from dashboard.services.house_problems import is_held
-from dashboard.support.filters import account_choices, filtered
 from dashboard.pagination import keyset_page, parse_after
 from dashboard.safe_redirect import local_path
+from dashboard.services import audit
+from dashboard.services.house_accounts import adapter_for
+from dashboard.services.house_problems import is_held
 from dashboard.status import Status
+from dashboard.support.filters import account_choices, filtered
 
 bp = Blueprint("review", __name__, url_prefix="/review", template_folder="templates")
 

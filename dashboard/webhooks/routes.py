@@ -7,9 +7,10 @@ Basic auth), then applied once: its id is stored in ``WebhookEvent`` (unique per
 account) in the same transaction as the change it makes, so a repeat finds it and changes
 nothing. A call that cannot be proven, cannot be read or names no order of the account gets a
 4xx and changes nothing; an address that keeps failing to prove itself on a route
-(``WEBHOOK_AUTH_FAILURE_LIMIT``) is turned away with a 429 before any check. Tracking goes through ``tracking.record_packages``, deliveries through
-``tracking.settle`` (the one delivery rule), every status change through the status rules.
-Polling stays the fallback for anything a webhook misses.
+(``WEBHOOK_AUTH_FAILURE_LIMIT``) is turned away with a 429 before any check. Tracking goes
+through ``tracking.record_packages``, deliveries through ``tracking.settle`` (the one
+delivery rule), every status change through the status rules. Polling stays the fallback
+for anything a webhook misses.
 """
 from __future__ import annotations
 
@@ -108,7 +109,7 @@ def receive(kind: str, token: str):
     try:
         call = account.adapter_class.webhook.read(adapter, request.headers, request.get_data())
     except WebhookRefused as exc:
-        raise _unproven(kind, exc) if exc.status == 401 else exc
+        raise (_unproven(kind, exc) if exc.status == 401 else exc) from None
     if call.action is WebhookAction.IGNORED:
         return _ok(call.note)
     if _seen(kind, account.id, call.event_id):

@@ -1,13 +1,12 @@
 """initial schema
 
 Revision ID: 3c090888d3f7
-Revises: 
+Revises:
 Create Date: 2026-11-28 20:25:14.198077
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '3c090888d3f7'

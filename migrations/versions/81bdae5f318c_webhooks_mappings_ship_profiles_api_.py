@@ -5,9 +5,8 @@ Revises: 3c090888d3f7
 Create Date: 2026-11-28 20:34:14.762756
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '81bdae5f318c'

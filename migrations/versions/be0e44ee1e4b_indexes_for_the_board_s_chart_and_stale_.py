@@ -6,8 +6,6 @@ Create Date: 2026-11-28 20:54:59.174671
 
 """
 from alembic import op
-import sqlalchemy as sa
-
 
 # revision identifiers, used by Alembic.
 revision = 'be0e44ee1e4b'

@@ -4,7 +4,6 @@ Every refusal is HTTP 200 with result ERROR and changes nothing."""
 import logging
 
 import pytest
-
 from pullkit import API_PASSWORD, DATES
 
 INVALID = "Invalid login credentials."
@@ -195,10 +194,11 @@ def test_nul_characters_are_refused_before_any_query(setup, call, snapshot):
 def test_a_verified_password_is_remembered_but_a_wrong_one_never(app, monkeypatch):
     """scrypt runs once for a pull house's repeated calls, every time for wrong
     passwords, and again after the password is rotated."""
+    from werkzeug.security import generate_password_hash
+
     from dashboard.api import api_auth
     from dashboard.extensions import db
     from dashboard.models import ApiUser
-    from werkzeug.security import generate_password_hash
     calls = []
     real = api_auth.check_password_hash
     monkeypatch.setattr(api_auth, "check_password_hash",

@@ -137,7 +137,7 @@ def test_a_download_loop_gets_every_order_and_never_splits_a_second(house, held,
     ids = held(house, 7)
     clock.advance(hours=1)
     seconds = [0, 1, 1, 1, 1, 2, 3]  # four orders share 09:40:01
-    for fid, second in zip(ids, seconds):
+    for fid, second in zip(ids, seconds, strict=True):
         set_status([fid], "pending", updated_at=datetime(2026, 11, 2, 9, 40, second, 1000 * fid))
     start, pages = NEW_STORE, []
     while True:  # what ShipWorks does: maxcount 2, start = latest LastModified seen

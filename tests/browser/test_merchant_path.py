@@ -4,7 +4,6 @@ from pathlib import Path
 
 import pytest
 from rq import Queue, SimpleWorker
-
 from testkit import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -52,7 +51,8 @@ def test_activate_assign_order_and_follow_to_delivered(app, live_server, page, m
     assert "2 products now ship through" in page.locator(".flash.success").inner_text()
 
     page.get_by_role("link", name="Order Entry", exact=True).click()
-    page.select_option("select[name='lines-0-product_id']", label="Trail Running Shoe (SHOE-TRAIL-42) $89.00")
+    page.select_option("select[name='lines-0-product_id']",
+                       label="Trail Running Shoe (SHOE-TRAIL-42) $89.00")
     page.fill("input[name='lines-0-quantity']", "2")
     for name, value in {"first_name": "Grace", "last_name": "Hopper",
                         "email": "grace@example.com", "address1": "1 Navy Way",

@@ -3,10 +3,10 @@ in test-artifacts/."""
 from pathlib import Path
 
 import pytest
-
-from adapters.base import Package
 from browser.conftest import live_server, page  # noqa: F401 (fixtures)
 from testkit import PASSWORD
+
+from adapters.base import Package
 
 pytestmark = pytest.mark.browser
 SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts"

@@ -26,6 +26,7 @@ def test_login_with_wrong_password_says_so_and_logs_nobody_in(app, make_user):
 
 def test_inactive_user_cannot_log_in(app, make_user):
     from testkit import Browserless
+
     from dashboard.extensions import db
     from dashboard.models import User
     uid = make_user("gone@example.com")

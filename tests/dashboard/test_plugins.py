@@ -1,7 +1,6 @@
 """Admin > Plugins: tiles, Activate, credentials at rest, edit, assign, deactivate, delete."""
 import pytest
 from sqlalchemy import select
-
 from testkit import SANDBOX_KEY
 
 

@@ -10,7 +10,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from faults.figures import FIGURES
 from testkit import TEST_KEYS
 
@@ -25,11 +24,11 @@ def pytest_terminal_summary(terminalreporter):
     rows = [[str(row.get(c, "")) for c in columns] for row in FIGURES]
     widths = [max(len(c), *(len(r[i]) for r in rows)) for i, c in enumerate(columns)]
     terminalreporter.section("fault suite figures")
-    line = " | ".join(c.ljust(w) for c, w in zip(columns, widths))
+    line = " | ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True))
     terminalreporter.write_line(line)
     terminalreporter.write_line("-" * len(line))
     for r in rows:
-        terminalreporter.write_line(" | ".join(v.ljust(w) for v, w in zip(r, widths)))
+        terminalreporter.write_line(" | ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)))
     out = ROOT / "test-artifacts"
     out.mkdir(exist_ok=True)
     (out / "faults.json").write_text(json.dumps(FIGURES, indent=2))

@@ -8,8 +8,8 @@ import signal
 import sys
 
 from dashboard.app import create_app
-from dashboard.services import dispatch as dispatching
 from dashboard.extensions import db
+from dashboard.services import dispatch as dispatching
 
 POINT, K = sys.argv[1], int(sys.argv[2])
 calls = {"claim": 0, "send": 0, "record": 0}

@@ -37,9 +37,9 @@ def amazon(app):
 def test_a_kill_between_create_and_record_leaves_one_order_at_amazon(app, amazon, child,
                                                                       product, place, clock):
     from dashboard.clock import utcnow
-    from dashboard.services.dispatch import dispatch
     from dashboard.extensions import db
     from dashboard.models import Fulfillment
+    from dashboard.services.dispatch import dispatch
     account_id, house = amazon
     _, [fid] = place([(product("WIDGET-1", account_id=account_id), 1)])
 

@@ -3,7 +3,6 @@ nothing was created twice at the house."""
 from datetime import timedelta
 
 import pytest
-
 from faults.conftest import RUN_SIZE
 from faults.figures import census, report
 from testkit import bulk_hold

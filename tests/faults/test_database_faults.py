@@ -3,10 +3,9 @@ half-applied change, and the next run settles everything without a duplicate."""
 from datetime import timedelta
 
 import pytest
+from faults.figures import census, report
 from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
-
-from faults.figures import census, report
 from testkit import bulk_hold
 
 pytestmark = pytest.mark.slow  # each test runs processes or thousands of orders
@@ -27,9 +26,9 @@ def _drop_connection(db):
 
 @pytest.mark.parametrize("fault", ["failed commit", "dropped connection"])
 def test_database_fault_during_dispatch(app, shipstation, clock, monkeypatch, fault):
-    from dashboard.services import dispatch as dispatching
     from dashboard.extensions import db
     from dashboard.models import Fulfillment, FulfillmentEvent
+    from dashboard.services import dispatch as dispatching
     ids = bulk_hold(app, shipstation.account, "WIDGET-1", 1000, clock())
     real_record = dispatching._record
     calls = {"n": 0}

@@ -5,9 +5,8 @@ import io
 import re
 
 import pytest
-from sqlalchemy import func, select
-
 from faults.figures import report
+from sqlalchemy import func, select
 from testkit import SANDBOX_KEY
 
 #: blueprints whose pages are for admins only
@@ -230,9 +229,9 @@ def test_hostile_values_in_every_api_parameter(app, world):
     from werkzeug.security import generate_password_hash
 
     from dashboard import credentials
+    from dashboard.api.openapi import ENDPOINTS
     from dashboard.extensions import db
     from dashboard.models import ApiUser, HouseAccount
-    from dashboard.api.openapi import ENDPOINTS
     with app.app_context():
         pull = HouseAccount(adapter_key="shipworks", title="ShipWorks",
                             credentials_encrypted=credentials.encrypt({}))

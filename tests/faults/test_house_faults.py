@@ -1,14 +1,13 @@
 """A house that is down, slow, accepting then timing out, or answering 5xx and 429 at
 random: orders wait in Hold, none is Failed, all are sent once the house recovers."""
 import random
-from datetime import timedelta
 
 import pytest
-
 from faults.conftest import RUN_SIZE
 from faults.figures import census, report
-from simulators.common import Fault
 from testkit import bulk_hold
+
+from simulators.common import Fault
 
 
 def _set_base_url(app, account_id, url):

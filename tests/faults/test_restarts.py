@@ -4,12 +4,12 @@ import time
 from datetime import timedelta
 
 import pytest
+from faults.figures import census, report
 from rq import Queue
 from rq_scheduler import Scheduler
-
-from faults.figures import census, report
-from jobs.schedule import SCHEDULES
 from testkit import bulk_hold
+
+from jobs.schedule import SCHEDULES
 
 pytestmark = pytest.mark.slow  # each test runs processes or thousands of orders
 

@@ -3,8 +3,8 @@ accounts pointed at them, and orders already sent there through dispatch."""
 from __future__ import annotations
 
 import pytest
-
 from houses_kit import CREDENTIALS, MODULES, SentSetup, Simulator, fulfillment
+
 from simulators.common import serve
 
 

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import event, select
-
 from testkit import CUSTOMER
 
 
@@ -212,8 +211,9 @@ def _held_order(sim, key):
 def test_does_every_house_get_the_house_sku_and_ship_code(app, admin, simulator,
                                                           house_account, product, place,
                                                           key):
-    from dashboard.services.dispatch import dispatch
     from houses_kit import fulfillment
+
+    from dashboard.services.dispatch import dispatch
     sim = simulator(key)
     account_id, _token = house_account(key, sim.api_url)
     ours = product("CRM-WIDGET", account_id=account_id)
@@ -236,9 +236,9 @@ def test_does_every_house_get_the_house_sku_and_ship_code(app, admin, simulator,
 
 
 def test_are_payloads_loaded_in_the_same_queries_however_many(app, account, product, place):
-    from dashboard.services import dispatch
     from dashboard.extensions import db
     from dashboard.models import ShipProfile, SkuMapping
+    from dashboard.services import dispatch
     pids = [product(f"SKU-{n}", account_id=account) for n in range(6)]
     with app.app_context():
         db.session.add(SkuMapping(house_account_id=account, product_sku="SKU-0",

@@ -5,9 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import expect
-
 from browser.conftest import live_server, page  # noqa: F401 (fixtures)
+from playwright.sync_api import expect
 from testkit import PASSWORD
 
 pytestmark = pytest.mark.browser

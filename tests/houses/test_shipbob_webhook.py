@@ -6,9 +6,9 @@ import json
 from datetime import datetime, timezone
 
 import pytest
+from houses_kit import CREDENTIALS, counts, fulfillment, shipments, timeline
 from standardwebhooks import Webhook
 
-from houses_kit import CREDENTIALS, counts, fulfillment, shipments, timeline
 from simulators.shipbob import signed_delivery
 
 OLD_SECRET, NEW_SECRET = CREDENTIALS["shipbob"]["webhook_secrets"].split()

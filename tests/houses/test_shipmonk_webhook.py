@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import pytest
-
 from houses_kit import CREDENTIALS, counts, fulfillment, shipments, timeline
 
 AUTH = (CREDENTIALS["shipmonk"]["webhook_username"], CREDENTIALS["shipmonk"]["webhook_password"])

@@ -4,9 +4,8 @@ SHIP_NOTIFY, and see Pending Shipment with the tracking number."""
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
-
 from houses_kit import fulfillment
+from sqlalchemy import select
 
 
 def _activate(admin, sim, **changes):

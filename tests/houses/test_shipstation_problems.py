@@ -4,7 +4,6 @@ or by the FULFILLMENT_REJECTED webhook; resend, cancel and release from there.""
 from __future__ import annotations
 
 import pytest
-
 from houses_kit import fulfillment, timeline
 
 

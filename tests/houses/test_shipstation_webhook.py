@@ -4,8 +4,8 @@ from __future__ import annotations
 import pytest
 import requests
 from flask import Flask, request
-
 from houses_kit import counts, fulfillment, shipments, timeline
+
 from simulators.common import serve
 
 PACKAGES = [{"tracking_number": "1Z999AA10000000001", "via": "shipment"},

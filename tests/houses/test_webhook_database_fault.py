@@ -2,10 +2,10 @@
 retry of the same delivery is applied exactly once."""
 import calendar
 
-from sqlalchemy.exc import OperationalError
-
 from faults.figures import report
 from houses_kit import CREDENTIALS, counts, fulfillment, shipments
+from sqlalchemy.exc import OperationalError
+
 from simulators.shipbob import signed_delivery
 
 SECRET = CREDENTIALS["shipbob"]["webhook_secrets"].split()[-1]

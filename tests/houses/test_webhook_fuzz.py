@@ -11,10 +11,9 @@ import hmac
 import json
 import os
 
+from houses_kit import CREDENTIALS, counts
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from houses_kit import CREDENTIALS, counts
 
 #: the default run is the same every time (CI must not fail by chance); the long mode explores
 LONG = bool(os.environ.get("FAULTS_LONG"))

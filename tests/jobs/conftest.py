@@ -5,7 +5,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from testkit import TEST_KEYS
 
 ROOT = Path(__file__).resolve().parents[2]

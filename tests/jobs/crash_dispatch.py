@@ -16,9 +16,9 @@ with app.app_context():
     print(f"claimed {len(claimed)}", flush=True)
     if point == "after_send":
         loaded = dispatching._payloads(list(claimed))
-        from dashboard.services.house_accounts import adapter_for
-        from dashboard.models import HouseAccount
         from dashboard.extensions import db
+        from dashboard.models import HouseAccount
+        from dashboard.services.house_accounts import adapter_for
         account = db.session.get(HouseAccount, next(iter(loaded.values()))[0])
         adapter = adapter_for(account)
         payloads = [p for _f, p in loaded.values()]

@@ -3,7 +3,6 @@ a short wait is waited out inside the run instead of postponing orders by an hou
 import time
 
 import pytest
-
 from testkit import bulk_hold
 
 

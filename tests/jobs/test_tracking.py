@@ -101,8 +101,8 @@ def test_a_house_that_ships_in_seconds_is_followed_in_seconds(app, redis_conn, s
     whole life in minutes; once nothing moves, no follow-up is asked for."""
     from rq_scheduler import Scheduler
 
-    from jobs.tracking import FOLLOW_UP_ID, follow_fast_houses
     from jobs.dispatch import send_now
+    from jobs.tracking import FOLLOW_UP_ID, follow_fast_houses
     account = sandbox_account(ship_after="10", scan_after="10", deliver_after="20")
     pid = product("FAST-1", account_id=account)
     _, [fid] = place([(pid, 1)])

@@ -25,9 +25,9 @@ def _drain(app, redis_conn):
 
 def _bulk_hold(app, account_id, pid, count, clock):
     """Insert ``count`` held fulfillments quickly (one order, many fulfillments)."""
-    from dashboard.services import order_entry
     from dashboard.extensions import db
     from dashboard.models import Fulfillment
+    from dashboard.services import order_entry
     with app.app_context():
         order = order_entry.place_order(
             {"first_name": "A", "last_name": "B", "email": "a@example.com", "phone": "",
@@ -36,7 +36,7 @@ def _bulk_hold(app, account_id, pid, count, clock):
             [order_entry.Line(pid, 1)], actor="test")
         item = order.fulfillments[0].items[0]
         ids = []
-        for i in range(count - 1):
+        for _ in range(count - 1):
             f = Fulfillment(reference=Fulfillment.new_reference(), order_id=order.id,
                             house_account_id=account_id, status="hold", due_at=clock(),
                             created_at=clock(), updated_at=clock())

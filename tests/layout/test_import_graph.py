@@ -139,7 +139,7 @@ def function_level_imports(modules: dict[str, Path], root: Path = ROOT) -> list[
     """Imports inside functions with no comment on their line or the line above saying why
     (``# import here: <reason>``)."""
     found = []
-    for name, path in modules.items():
+    for path in modules.values():
         lines = path.read_text().splitlines()
         tree = ast.parse("\n".join(lines), str(path))
         for fn in ast.walk(tree):

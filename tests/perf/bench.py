@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -22,6 +21,7 @@ import requests
 sys.path[:0] = [str(Path(__file__).resolve().parents[2]), str(Path(__file__).resolve().parent)]
 
 import harness  # noqa: E402
+
 from jobs.dispatch import send_now  # noqa: E402
 
 QUICK = bool(os.environ.get("BENCH_QUICK"))
@@ -195,8 +195,8 @@ def bench_latency() -> None:
         with harness.process("-m", "flask", "worker"), \
                 harness.process("-m", "flask", "worker"), app.app_context():
             time.sleep(3)  # both workers listening
-            from dashboard.models import Product
             from dashboard.extensions import db
+            from dashboard.models import Product
             pid = db.session.query(Product.id).scalar()
             started = time.perf_counter()
             for n in range(count):

@@ -14,7 +14,7 @@ import sys
 import threading
 import time
 from contextlib import contextmanager
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import psutil
@@ -72,8 +72,8 @@ def connect():
 def add_account(conn, adapter_key: str, title: str, credentials: dict, *,
                 send_immediately: bool = False) -> int:
     """An account row with credentials encrypted by the app's own code."""
-    from dashboard.app import create_app
     from dashboard import credentials as creds
+    from dashboard.app import create_app
     app = create_app({"SQLALCHEMY_DATABASE_URI": database_url().replace(
         "postgresql://", "postgresql+psycopg://"), "INSTANCE_DIR": child_env()["INSTANCE_DIR"],
         **KEYS})

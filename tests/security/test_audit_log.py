@@ -7,8 +7,8 @@ NEW_KEY = "sbx_feedfacecafe0002"
 
 
 def _events(app):
-    from dashboard.services.audit import AuditEvent
     from dashboard.extensions import db
+    from dashboard.services.audit import AuditEvent
     with app.app_context():
         return [(e.actor, e.address, e.subject, e.action, e.detail)
                 for e in db.session.scalars(select(AuditEvent).order_by(AuditEvent.id))]

@@ -4,7 +4,6 @@ tracking CSV previewed with its errors, then applied."""
 from pathlib import Path
 
 import pytest
-
 from testkit import PASSWORD
 
 pytestmark = pytest.mark.browser
