@@ -13,6 +13,7 @@ from pathlib import Path
 
 import requests
 from pullkit import API_PASSWORD, DATES
+from testkit import TEST_KEYS
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -44,7 +45,7 @@ def test_gunicorn_and_app_logs_hold_no_password_or_webhook_token(app, pull_accou
     port = _free_port()
     env = {**os.environ, "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
            "REDIS_URL": app.config["REDIS_URL"], "INSTANCE_DIR": app.config["INSTANCE_DIR"],
-           "SECRET_KEY": "test-secret", "TZ": "UTC", "PYTHONPATH": str(ROOT)}
+           **TEST_KEYS, "TZ": "UTC", "PYTHONPATH": str(ROOT)}
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "1",
          "--access-logfile", str(access), "--error-logfile", str(errors),
