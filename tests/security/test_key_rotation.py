@@ -18,6 +18,24 @@ def _tokens(app):
 
 
 @pytest.fixture
+def app(app):
+    """The embedded default: keys in ``instance/credential.keys``, the file ``flask keys``
+    rotates (the suite's app gets its keys from the configuration, as hosts on PostgreSQL
+    do; there the operator rotates them in the environment)."""
+    from dashboard import credentials
+    from dashboard.database import is_sqlite
+    if not is_sqlite(app):
+        pytest.skip("outside SQLite the keys come from CREDENTIAL_KEYS, not the instance file")
+    key_file = Path(app.config["INSTANCE_DIR"]) / "credential.keys"
+    key_file.parent.mkdir(parents=True, exist_ok=True)
+    key_file.write_text(app.config["CREDENTIAL_KEYS"] + "\n")
+    key_file.chmod(0o600)
+    app.config["CREDENTIAL_KEYS"] = ""
+    credentials.init_app(app)
+    return app
+
+
+@pytest.fixture
 def stored(app, sandbox_account):
     from dashboard import credentials
     from dashboard.extensions import db
