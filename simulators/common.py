@@ -507,10 +507,15 @@ def main(create_app: Callable[..., Flask], *, prog: str, default_port: int, api_
                         help="seconds every API answer takes, as over the internet")
     parser.add_argument("--no-rate-limit", action="store_true",
                         help="answer every request, however many")
+    parser.add_argument("--unchecked", action="store_true",
+                        help="skip the checks against the house's document, so an answer costs "
+                             "only what the house does (benchmarks against an instant house)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     app = create_app(rate_limited=not args.no_rate_limit)
     app.extensions["house"].latency = args.latency
+    if args.unchecked:
+        app.extensions["house"].contract = None
     server = make_server(args.host, args.port, app, threaded=True,
                          request_handler=_RequestHandler)
     log.info("%s simulator on http://%s:%d%s (%s); control hooks under /_control/",

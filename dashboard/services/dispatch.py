@@ -103,13 +103,21 @@ def dispatch(*, run_key: str | None = None, account_id: int | None = None,
     return summary
 
 
-def claim(token: str, limit: int, *, account_id=None, ids=None, ignore_due=False
-          ) -> dict[int, bool]:
-    """Claim up to ``limit`` due Hold fulfillments for this run and commit the claim.
+@dataclass(frozen=True)
+class Claimed:
+    """A record claimed by this run, with what its house needs."""
+    account_id: int
+    payload: OrderPayload
+    #: a previous claim was never released, or a send may have reached the house: the
+    #: house is asked for it before it is sent again
+    unknown: bool
 
-    :return: claimed id -> whether its outcome is unknown (a previous claim was never
-        released, or a send may have reached the house) and must be looked up first
-    """
+
+def claim(token: str, limit: int, *, account_id=None, ids=None, ignore_due=False
+          ) -> dict[int, Claimed]:
+    """Claim up to ``limit`` due Hold fulfillments for this run, commit the claim, and
+    return them with their payloads. On PostgreSQL the claim's ``UPDATE ... RETURNING``
+    and the read of the orders behind it are one statement (a data-modifying CTE)."""
     at = now()
     lease = at - timedelta(seconds=current_app.config["CLAIM_LEASE_SECONDS"])
     f, a = Fulfillment.__table__.c, HouseAccount.__table__.c
@@ -129,29 +137,57 @@ def claim(token: str, limit: int, *, account_id=None, ids=None, ignore_due=False
     candidates = (select(f.id).select_from(Fulfillment.__table__.join(
         HouseAccount.__table__, f.house_account_id == a.id))
         .where(and_(*conditions)).order_by(f.due_at, f.id).limit(limit))
-    if db.engine.dialect.name == "postgresql":
+    postgresql = db.engine.dialect.name == "postgresql"
+    if postgresql:
         candidates = candidates.with_for_update(of=Fulfillment.__table__, skip_locked=True)
     stmt = (update(Fulfillment.__table__).where(f.id.in_(candidates.scalar_subquery()))
             .values(claim_token=token, claimed_at=at, attempts=f.attempts + 1,
-                    outcome_unknown=or_(f.outcome_unknown, f.claimed_at.is_not(None)))
-            .returning(f.id, f.outcome_unknown))
-    rows = db.session.execute(stmt).all()
+                    outcome_unknown=or_(f.outcome_unknown, f.claimed_at.is_not(None))))
+    if postgresql:
+        claimed = stmt.returning(*(f[name] for name in _CLAIMED_COLUMNS)).cte("claimed")
+        rows = db.session.execute(_payload_query(claimed)).all()
+    else:  # SQLite cannot read other tables in RETURNING: the claim, then the read
+        claimed_ids = db.session.scalars(stmt.returning(f.id)).all()
+        rows = db.session.execute(_payload_query(Fulfillment.__table__).where(
+            f.id.in_(claimed_ids))).all() if claimed_ids else []
     db.session.commit()
-    return {row[0]: bool(row[1]) for row in rows}
+    return {fid: Claimed(account, payload, bool(unknown))
+            for fid, (account, payload, unknown) in _payloads_of(rows).items()}
+
+
+#: the fulfillment's part of a payload row
+_CLAIMED_COLUMNS = ("id", "reference", "house_account_id", "ship_method", "carrier", "order_id",
+                    "outcome_unknown")
+
+
+def _payload_query(source):
+    """The rows ``_payloads_of`` builds payloads from: ``source`` (the fulfillment table,
+    or the claim's CTE) joined to the orders."""
+    o = Order.__table__.c
+    return select(*(source.c[name] for name in _CLAIMED_COLUMNS),
+                  o.created_at, o.email, o.first_name, o.last_name, o.phone, o.address1,
+                  o.address2, o.city, o.state, o.postal_code, o.country
+                  ).join_from(source, Order.__table__, source.c.order_id == o.id)
 
 
 def _payloads(ids: list[int]) -> dict[int, tuple[int, OrderPayload]]:
-    """What the houses need for ``ids``: id -> (account id, payload), in five queries
-    whatever the number of records.
+    """What the houses need for ``ids``: id -> (account id, payload)."""
+    rows = db.session.execute(_payload_query(Fulfillment.__table__).where(
+        Fulfillment.__table__.c.id.in_(ids))).all()
+    return {fid: (account, payload)
+            for fid, (account, payload, _unknown) in _payloads_of(rows).items()}
+
+
+def _payloads_of(rows) -> dict[int, tuple[int, OrderPayload, bool]]:
+    """Payloads from ``_payload_query`` rows: id -> (account id, payload, outcome unknown),
+    with the lines and the terms in a few more queries whatever the number of rows.
 
     Lines carry the house's SKU and the ship method and carrier are the ship profile's
     (``house_terms``)."""
-    f, o, i = Fulfillment.__table__.c, Order.__table__.c, FulfillmentItem.__table__.c
-    rows = db.session.execute(
-        select(f.id, f.reference, f.house_account_id, f.ship_method, f.carrier,
-               o.id.label("oid"), o.created_at, o.email, o.first_name, o.last_name, o.phone,
-               o.address1, o.address2, o.city, o.state, o.postal_code, o.country)
-        .join(Order.__table__, f.order_id == o.id).where(f.id.in_(ids))).all()
+    if not rows:
+        return {}
+    i = FulfillmentItem.__table__.c
+    ids = [row.id for row in rows]
     items = db.session.execute(select(i.fulfillment_id, i.product_id, i.sku, i.name,
                                       i.quantity, i.price)
                                .where(i.fulfillment_id.in_(ids)).order_by(i.id)).all()
@@ -164,30 +200,30 @@ def _payloads(ids: list[int]) -> dict[int, tuple[int, OrderPayload]]:
     for row in rows:
         ship_method, carrier = terms.ship_method(row.id, row.ship_method, row.carrier)
         result[row.id] = (row.house_account_id, OrderPayload(
-            key=row.reference, order_number=f"{row.oid}-{row.id}", order_date=row.created_at,
-            customer_email=row.email,
+            key=row.reference, order_number=f"{row.order_id}-{row.id}",
+            order_date=row.created_at, customer_email=row.email,
             ship_to=Address(name=f"{row.first_name} {row.last_name}", address1=row.address1,
                             address2=row.address2, city=row.city, state=row.state,
                             postal_code=row.postal_code, country=row.country, phone=row.phone,
                             email=row.email),
             lines=tuple(lines[row.id]),
-            ship_method=ship_method, carrier=carrier))
+            ship_method=ship_method, carrier=carrier), row.outcome_unknown)
     return result
 
 
-def _send_claimed(claimed: dict[int, bool], token: str, summary: Summary,
+def _send_claimed(claimed: dict[int, Claimed], token: str, summary: Summary,
                   clients: dict[int, tuple]) -> None:
-    loaded = _payloads(list(claimed))
     by_account: dict[int, list[int]] = defaultdict(list)
-    for fid, (account_id, _payload) in loaded.items():
-        by_account[account_id].append(fid)
+    for fid, record in claimed.items():
+        by_account[record.account_id].append(fid)
     missing = [account_id for account_id in by_account if account_id not in clients]
     if missing:
         clients.update({a.id: (adapter_for(a), a.title) for a in db.session.scalars(
             select(HouseAccount).where(HouseAccount.id.in_(missing)))})
-    payloads = {fid: payload for fid, (_f, payload) in loaded.items()}
+    payloads = {fid: record.payload for fid, record in claimed.items()}
+    unknown = {fid: record.unknown for fid, record in claimed.items()}
     db.session.rollback()  # hold no transaction (no SQLite write lock) during HTTP calls
-    send = partial(_outcomes_waiting_out_rate_limits, payloads=payloads, claimed=claimed,
+    send = partial(_outcomes_waiting_out_rate_limits, payloads=payloads, unknown=unknown,
                    limit=current_app.config["DISPATCH_MAX_INLINE_WAIT"], sleep=sleeper())
     # one sender thread calls the house while this thread records the previous batch, so
     # a run costs about max(house time, database time) rather than their sum
@@ -218,14 +254,14 @@ def _send_claimed(claimed: dict[int, bool], token: str, summary: Summary,
                 break
 
 
-def _outcomes_waiting_out_rate_limits(adapter, batch, *, payloads, claimed, limit: float,
+def _outcomes_waiting_out_rate_limits(adapter, batch, *, payloads, unknown, limit: float,
                                       sleep) -> dict[int, object]:
     """``_outcomes``, but a batch the house refused only for its rate limit is sent again
     after the short wait the house asks for (at most ``limit`` seconds), a few times at
     most (the claim's lease is far longer); a longer wait is left to ``_record``, which
     releases the orders. Runs in the sender thread: no app context, no database."""
     for _attempt in range(5):
-        outcomes = _outcomes(adapter, batch, payloads, claimed)
+        outcomes = _outcomes(adapter, batch, payloads, unknown)
         waits = [o.retry_after for o in outcomes.values()
                  if isinstance(o, Transient) and o.rate_limited]
         if len(waits) != len(outcomes) or not 0 < max(waits) <= limit:
@@ -234,21 +270,21 @@ def _outcomes_waiting_out_rate_limits(adapter, batch, *, payloads, claimed, limi
     return outcomes
 
 
-def _outcomes(adapter, batch: list[int], payloads, claimed) -> dict[int, object]:
+def _outcomes(adapter, batch: list[int], payloads, unknown) -> dict[int, object]:
     """Ask the house about unknown outcomes, then send the rest; one outcome per id."""
     outcomes: dict[int, object] = {}
-    unknown = [fid for fid in batch if claimed.get(fid)]
-    if unknown:
+    to_look_up = [fid for fid in batch if unknown.get(fid)]
+    if to_look_up:
         try:
             found = adapter.lookup_sent([SentOrder(payloads[fid].key, "",
                                                    payloads[fid].order_number)
-                                         for fid in unknown])
+                                         for fid in to_look_up])
         except AdapterError as exc:
             for fid in batch:
                 outcomes[fid] = Transient(payloads[fid].key, f"Lookup failed: {exc}",
                                           exc.retry_after, maybe_received=True)
             return outcomes
-        for fid in unknown:
+        for fid in to_look_up:
             if payloads[fid].key in found:
                 outcomes[fid] = found[payloads[fid].key]
     to_send = [fid for fid in batch if fid not in outcomes]

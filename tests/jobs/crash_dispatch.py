@@ -15,13 +15,12 @@ with app.app_context():
     claimed = dispatching.claim("crashing-run", 1000)
     print(f"claimed {len(claimed)}", flush=True)
     if point == "after_send":
-        loaded = dispatching._payloads(list(claimed))
         from dashboard.extensions import db
         from dashboard.models import HouseAccount
         from dashboard.services.house_accounts import adapter_for
-        account = db.session.get(HouseAccount, next(iter(loaded.values()))[0])
+        account = db.session.get(HouseAccount, next(iter(claimed.values())).account_id)
         adapter = adapter_for(account)
-        payloads = [p for _f, p in loaded.values()]
+        payloads = [record.payload for record in claimed.values()]
         for start in range(0, len(payloads), adapter.batch_size):
             adapter.send(payloads[start:start + adapter.batch_size])
         print("sent", flush=True)
