@@ -1,6 +1,6 @@
 """How many fulfillments each account has in each status, without counting the table.
 
-Triggers on ``fulfillment`` (migration c5a1e0d7b3f2) append signed counts to the
+Triggers on ``fulfillment`` (migrations c5a1e0d7b3f2 and d7e2f4a9c1b6) append signed counts to the
 ``fulfillment_count`` ledger in the same transaction as every insert, delete, and change
 of status or account, whatever code writes them. ``counts`` sums the ledger, which stays
 small: once it holds more than ``FOLD_ABOVE`` rows, ``fold`` replaces them by one row per
