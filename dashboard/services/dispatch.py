@@ -78,16 +78,14 @@ def dispatch(*, run_key: str | None = None, account_id: int | None = None,
     size = chunk or current_app.config["DISPATCH_CHUNK"]
     #: one client per account for the whole run, so it keeps pace with the house's limits
     clients: dict[int, tuple] = {}
+    #: account id -> seconds it asked us to wait, once it rate-limited or failed this run
+    paused: dict[int, float] = {}
+    claim_next = partial(claim, token, size, account_id=account_id, ids=fulfillment_ids,
+                         ignore_due=ignore_due)
     try:
-        while True:
-            claimed = claim(token, size, account_id=account_id, ids=fulfillment_ids,
-                            ignore_due=ignore_due)
-            if not claimed:
-                break
+        for claimed in _claims(claim_next, ahead=fulfillment_ids is None):
             summary.claimed += len(claimed)
-            _send_claimed(claimed, token, summary, clients)
-            if fulfillment_ids is not None:
-                break
+            _send_claimed(claimed, token, summary, clients, paused)
     except Exception as exc:  # the run's record says it failed; the exception still propagates
         summary.errors.append(str(exc))
         raise
@@ -101,6 +99,34 @@ def dispatch(*, run_key: str | None = None, account_id: int | None = None,
     log.info("dispatch: claimed %d, sent %d, failed %d, deferred %d", summary.claimed,
              summary.sent, summary.failed, summary.deferred)
     return summary
+
+
+def _claims(claim_next, *, ahead: bool):
+    """The run's chunks of claimed records, until a claim finds nothing (one chunk only
+    unless ``ahead``). With ``ahead``, from the second chunk on, the next chunk is claimed
+    in a thread with an app context and so a database session of its own while the caller
+    sends this one: claiming and reading payloads then cost the send and record loop no
+    time. A chunk claimed ahead and never sent (the run died) is like any claim never
+    released: looked up at the house before it is sent again."""
+    claimed = claim_next()
+    if not claimed or not ahead:
+        if claimed:
+            yield claimed
+        return
+    app = current_app._get_current_object()
+
+    def in_its_own_context():
+        with app.app_context():
+            return claim_next()
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="dispatch-claim") as claimer:
+        while claimed:
+            following = claimer.submit(in_its_own_context)
+            yield claimed
+            # the caller has committed what it sent; its session must hold no transaction
+            # (on SQLite, no write lock) while the claim it waits for takes one
+            db.session.rollback()
+            claimed = following.result()
 
 
 @dataclass(frozen=True)
@@ -212,10 +238,14 @@ def _payloads_of(rows) -> dict[int, tuple[int, OrderPayload, bool]]:
 
 
 def _send_claimed(claimed: dict[int, Claimed], token: str, summary: Summary,
-                  clients: dict[int, tuple]) -> None:
+                  clients: dict[int, tuple], paused: dict[int, float]) -> None:
     by_account: dict[int, list[int]] = defaultdict(list)
     for fid, record in claimed.items():
         by_account[record.account_id].append(fid)
+    for account_id in set(by_account) & set(paused):  # claimed before the account paused
+        waiting = by_account.pop(account_id)
+        _release(waiting, token, paused[account_id], _WAITING)
+        summary.deferred += len(waiting)
     missing = [account_id for account_id in by_account if account_id not in clients]
     if missing:
         clients.update({a.id: (adapter_for(a), a.title) for a in db.session.scalars(
@@ -249,8 +279,9 @@ def _send_claimed(claimed: dict[int, Claimed], token: str, summary: Summary,
                             payloads, token, summary)
                     rest = batches[n + 2:]
                 waiting = [fid for part in rest for fid in part]
-                _release(waiting, token, paused_for, "Waiting: the house asked us to slow down.")
+                _release(waiting, token, paused_for, _WAITING)
                 summary.deferred += len(waiting)
+                paused[account_id] = paused_for
                 break
 
 
@@ -357,6 +388,9 @@ def _record(account_id: int, title: str, adapter, batch, outcomes, payloads, tok
     if cancelled_in_flight:
         _cancel_at_house(adapter, title, cancelled_in_flight, accepted, payloads)
     return pause
+
+
+_WAITING = "Waiting: the house asked us to slow down."
 
 
 def _release(ids: list[int], token: str, wait: float, message: str) -> None:

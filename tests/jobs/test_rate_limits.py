@@ -1,6 +1,7 @@
 """A rate-limited house: dispatch paces itself by the house's own headers, and a 429 with
 a short wait is waited out inside the run instead of postponing orders by an hour."""
 import time
+from datetime import timedelta
 
 import pytest
 from testkit import bulk_hold
@@ -78,3 +79,24 @@ def test_a_long_rate_limit_wait_releases_the_orders(app, limited_shipstation, cl
         summary = dispatch()
     assert (summary.sent, summary.deferred, summary.failed) == (300, 200, 0)
     assert sleeps == []
+
+
+def test_a_chunk_claimed_ahead_waits_when_its_house_paused_the_run(app, limited_shipstation,
+                                                                   clock):
+    """Chunks of one house batch: while a batch is sent the next chunk is already claimed.
+    Once the house asks for a longer wait than the run may take, the chunks claimed after
+    that are released unsent, due when the house said, like the rest."""
+    account, house, sleeps = limited_shipstation
+    app.config.update(DISPATCH_MAX_INLINE_WAIT=30, DISPATCH_CHUNK=100)
+    bulk_hold(app, account, "WIDGET-1", 500, clock())
+    from dashboard.extensions import db
+    from dashboard.models import Fulfillment
+    from dashboard.services.dispatch import dispatch
+    with app.app_context():
+        summary = dispatch()
+        held = db.session.query(Fulfillment).filter_by(status="hold").all()
+    assert (summary.sent, summary.deferred, summary.failed) == (300, 200, 0)
+    assert (house.limiter.allowed, house.limiter.refused) == (3, 1)  # nothing after the 429
+    assert len(held) == 200 and all(f.claim_token is None for f in held)
+    assert min(f.due_at for f in held) >= clock() + timedelta(seconds=59)
+    assert sum(house.creations.values()) == 300 and sleeps == []
