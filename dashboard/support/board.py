@@ -36,6 +36,9 @@ CHART_SERIES = ((Status.PENDING, "Sent"), (Status.SHIPPED, "Shipped"),
 CHART_DAYS = 14
 #: records shown per stuck list (the link leads to all of them)
 STUCK_SAMPLE = 5
+#: a stuck list's count stops here ("10,000+"): past it the number says nothing more to
+#: support, and counting further would make the board grow with the backlog
+STUCK_COUNT_CAP = 10_000
 
 
 @bp.route("/")
@@ -68,15 +71,23 @@ class StuckList:
     key: str
     label: str
     hint: str
+    #: counted up to STUCK_COUNT_CAP + 1
     count: int
     sample: list = field(default_factory=list)
 
+    @property
+    def shown(self) -> str:
+        """The count as the board writes it: "10,000+" past the cap."""
+        return f"{STUCK_COUNT_CAP:,}+" if self.count > STUCK_COUNT_CAP else f"{self.count:,}"
+
 
 def _stuck(at: datetime) -> list[StuckList]:
-    """Each stuck kind's count (one query for all) and its oldest few records."""
+    """Each stuck kind's count, up to the cap (one query for all), and its oldest few
+    records."""
     counts = db.session.execute(select(*[
-        select(func.count()).select_from(Fulfillment).where(kind.condition(at))
-        .scalar_subquery() for kind in STUCK.values()])).one()
+        select(func.count()).select_from(
+            select(Fulfillment.id).where(kind.condition(at)).limit(STUCK_COUNT_CAP + 1)
+            .subquery()).scalar_subquery() for kind in STUCK.values()])).one()
     lists = []
     for (key, kind), count in zip(STUCK.items(), counts, strict=True):
         sample = []

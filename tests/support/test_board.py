@@ -155,3 +155,20 @@ def test_chart_keeps_past_days_in_redis_and_counts_today_live(app, support, reco
     down = _board(support)  # without Redis every day is counted from the events
     assert f'data-day="{day_one}" data-series="pending" data-n="1"' in down
     assert f'data-day="{today}" data-series="pending" data-n="3"' in down
+
+
+def test_a_stuck_count_stops_at_its_cap(support, record, clock, monkeypatch):
+    """Past the cap the board says "N+" and its query counts no further, so a large
+    backlog does not make the board slower."""
+    from dashboard.support import board
+    monkeypatch.setattr(board, "STUCK_COUNT_CAP", 2)
+    for _ in range(4):
+        record("hold")
+    record("pending")
+    clock.advance(hours=49)
+    page = _board(support)
+    cards = {key: card for key, card in re.findall(
+        r'data-stuck="(\w+)"(.*?)(?=data-stuck=|$)', page, re.S)}
+    assert 'data-count="3"' in cards["hold_overdue"] and ">2+</a>" in cards["hold_overdue"]
+    assert 'data-count="1"' in cards["pending_no_tracking"]
+    assert ">1</a>" in cards["pending_no_tracking"]
