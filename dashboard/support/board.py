@@ -92,14 +92,19 @@ def _stuck(at: datetime) -> list[StuckList]:
     for (key, kind), count in zip(STUCK.items(), counts, strict=True):
         sample = []
         if count:
+            # the oldest few first, from the index alone, and only they are joined: a
+            # kind over several statuses (tracking stale) would otherwise join its whole
+            # set to the orders before sorting it
+            oldest = (select(Fulfillment.id).where(kind.condition(at))
+                      .order_by(kind.since, Fulfillment.id).limit(STUCK_SAMPLE).subquery())
             sample = db.session.execute(
                 select(Fulfillment.id, Fulfillment.order_id, Fulfillment.reference,
                        kind.since.label("since"), Order.first_name, Order.last_name,
                        HouseAccount.title)
+                .join(oldest, Fulfillment.id == oldest.c.id)
                 .join(Order, Fulfillment.order_id == Order.id)
                 .join(HouseAccount, Fulfillment.house_account_id == HouseAccount.id)
-                .where(kind.condition(at)).order_by(kind.since, Fulfillment.id)
-                .limit(STUCK_SAMPLE)).all()
+                .order_by(kind.since, Fulfillment.id)).all()
         lists.append(StuckList(key, kind.label, kind.hint, count, sample))
     return lists
 
