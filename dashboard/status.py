@@ -193,8 +193,9 @@ _EVENT_COLUMNS = ("fulfillment_id", "from_status", "to_status", "source", "actor
 
 def _insert_events(session, events: Sequence[Mapping[str, Any]]) -> None:
     """Timeline rows in one statement. On PostgreSQL an ``INSERT ... SELECT`` from
-    ``unnest`` of one array per column: one round trip and no statement work per row (a
-    batch's events cost about a third of an executemany's); elsewhere one executemany."""
+    ``unnest`` of one array per column: one round trip and no statement work per row (100
+    events took about two thirds of a pipelined executemany's time); elsewhere one
+    executemany."""
     if not events:
         return
     table = FulfillmentEvent.__table__

@@ -171,14 +171,12 @@ def claim(token: str, limit: int, *, account_id=None, ids=None, ignore_due=False
                     outcome_unknown=or_(f.outcome_unknown, f.claimed_at.is_not(None))))
     if postgresql:
         claimed = stmt.returning(*(f[name] for name in _CLAIMED_COLUMNS)).cte("claimed")
-        rows = db.session.execute(_payload_query(claimed)).all()
+        loaded = _payloads_of(db.session.execute(_payload_query(claimed)).all())
     else:  # SQLite cannot read other tables in RETURNING: the claim, then the read
-        claimed_ids = db.session.scalars(stmt.returning(f.id)).all()
-        rows = db.session.execute(_payload_query(Fulfillment.__table__).where(
-            f.id.in_(claimed_ids))).all() if claimed_ids else []
+        loaded = _payloads(db.session.scalars(stmt.returning(f.id)).all())
     db.session.commit()
     return {fid: Claimed(account, payload, bool(unknown))
-            for fid, (account, payload, unknown) in _payloads_of(rows).items()}
+            for fid, (account, payload, unknown) in loaded.items()}
 
 
 #: the fulfillment's part of a payload row
@@ -196,12 +194,12 @@ def _payload_query(source):
                   ).join_from(source, Order.__table__, source.c.order_id == o.id)
 
 
-def _payloads(ids: list[int]) -> dict[int, tuple[int, OrderPayload]]:
-    """What the houses need for ``ids``: id -> (account id, payload)."""
-    rows = db.session.execute(_payload_query(Fulfillment.__table__).where(
-        Fulfillment.__table__.c.id.in_(ids))).all()
-    return {fid: (account, payload)
-            for fid, (account, payload, _unknown) in _payloads_of(rows).items()}
+def _payloads(ids: list[int]) -> dict[int, tuple[int, OrderPayload, bool]]:
+    """What the houses need for ``ids``: id -> (account id, payload, outcome unknown)."""
+    if not ids:
+        return {}
+    return _payloads_of(db.session.execute(_payload_query(Fulfillment.__table__).where(
+        Fulfillment.__table__.c.id.in_(ids))).all())
 
 
 def _payloads_of(rows) -> dict[int, tuple[int, OrderPayload, bool]]:
